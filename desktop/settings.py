@@ -1,0 +1,124 @@
+"""One typed settings object, saved as JSON under the data home (STYLE.md §8).
+
+Each section belongs to one part of the app. Unknown keys are ignored and missing keys take their
+defaults, so an older or newer settings file never stops the app; a file that cannot be parsed is kept
+aside as ``settings.json.broken`` and defaults are used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass
+class UiSettings:
+    language: str = "ja"  # "ja" or "en"
+    search_debounce_ms: int = 200
+    window_geometry: str = ""  # base64 of QWidget.saveGeometry()
+
+
+@dataclass
+class KbSettings:
+    results: int = 8  # hits shown / passages handed to the model
+    watch: bool = True
+    poll_network_shares: bool = True
+
+
+@dataclass
+class ModelSettings:
+    active: str = ""  # file name or absolute path of the active GGUF; "" = the demo default if present
+    n_ctx: int = 4096
+    n_threads: int = 0  # 0 = choose from the CPU count
+    n_gpu_layers: int = 0
+    temperature: float = 0.2
+    max_tokens: int = 384
+
+
+@dataclass
+class LogbookSettings:
+    fiscal_year_start_month: int = 4  # 1..12; most companies close in March, many do not
+    backup_keep: int = 10
+    backup_every_hours: int = 24
+    staff_name: str = ""
+
+
+@dataclass
+class Settings:
+    ui: UiSettings = field(default_factory=UiSettings)
+    kb: KbSettings = field(default_factory=KbSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    logbook: LogbookSettings = field(default_factory=LogbookSettings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        return _build(cls, data)
+
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        if not path.exists():
+            return cls()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("settings root is not an object")
+        except (OSError, ValueError) as exc:
+            broken = path.with_name(path.name + ".broken")
+            log.warning("settings file unreadable (%s); kept as %s, using defaults", exc, broken.name)
+            try:
+                os.replace(path, broken)
+            except OSError:
+                pass
+            return cls()
+        return cls.from_dict(data)
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a crash or a full disk never leaves a half-written settings file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if os.name == "posix":
+                os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _build(cls: type[T], data: dict[str, Any]) -> T:
+    kwargs: dict[str, Any] = {}
+    defaults = cls()
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        current = getattr(defaults, f.name)
+        if is_dataclass(current) and isinstance(value, dict):
+            kwargs[f.name] = _build(type(current), value)
+        elif isinstance(current, bool):
+            if isinstance(value, bool):
+                kwargs[f.name] = value
+        elif isinstance(current, int | float) and isinstance(value, int | float) and not isinstance(value, bool):
+            kwargs[f.name] = type(current)(value)
+        elif isinstance(current, str) and isinstance(value, str):
+            kwargs[f.name] = value
+        else:
+            log.warning("settings: ignored %s=%r (wrong type)", f.name, value)
+    return cls(**kwargs)

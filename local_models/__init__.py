@@ -1,0 +1,1 @@
+"""llama.cpp runtime: model files, loading, prompts, streaming, cancel. No Qt, no desktop, no kb."""

@@ -1,0 +1,90 @@
+"""Shared fixtures: every test gets its own data home; Qt runs offscreen; the keyring is in memory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REALDOCS = REPO_ROOT.parent / "shared" / "realdocs"
+DEMO_KB = REPO_ROOT / "kb" / "demo"
+MODELS_DIR = REPO_ROOT / "local_models" / "models"
+TINY_MODEL = MODELS_DIR / "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_MODEL = MODELS_DIR / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A real keyring backend that keeps secrets in this process only (tests have no OS keyring daemon)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        try:
+            del self.store[(service, username)]
+        except KeyError:
+            import keyring.errors
+
+            raise keyring.errors.PasswordDeleteError(username) from None
+
+
+@pytest.fixture(autouse=True)
+def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point the data home at a fresh temp folder for every test."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("SOUMU_DESK_HOME", str(home))
+    monkeypatch.delenv("SOUMU_DESK_PASSPHRASE", raising=False)
+    yield home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def realdocs(tmp_path: Path) -> Path:
+    """A copy of ../shared/realdocs in a temp folder (tests never touch the originals)."""
+    if not REALDOCS.is_dir():
+        pytest.skip("../shared/realdocs is not present")
+    dest = tmp_path / "realdocs"
+    shutil.copytree(REALDOCS, dest)
+    for p in dest.rglob("*"):
+        p.chmod(0o700 if p.is_dir() else 0o600)
+    dest.chmod(0o700)
+    return dest
+
+
+@pytest.fixture
+def demo_kb(tmp_path: Path) -> Path:
+    dest = tmp_path / "demo_kb"
+    shutil.copytree(DEMO_KB, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> Path:
+    if not TINY_MODEL.exists():
+        pytest.fail(f"test model missing: {TINY_MODEL} — run `make test` (it fetches it)")
+    return TINY_MODEL
