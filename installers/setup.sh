@@ -77,7 +77,14 @@ case "$mode" in
     .venv/bin/ruff check .
     .venv/bin/mypy
     say "pytest"
-    exec .venv/bin/python -m pytest -p no:cacheprovider "${@:2}"
+    rc=0
+    .venv/bin/python -m pytest -p no:cacheprovider "${@:2}" || rc=$?
+    if [ "${CI:-}" = "true" ] && [ -d .git ] && [ -n "$(git status --porcelain --untracked-files=all)" ]; then
+      say "the tests left files in the work tree (they must write only to temp folders and the data home):"
+      git status --porcelain --untracked-files=all >&2
+      [ "$rc" = "0" ] && rc=1
+    fi
+    exit "$rc"
     ;;
   *)
     echo "usage: $0 run|test|deps" >&2; exit 2 ;;
