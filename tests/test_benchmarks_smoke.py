@@ -1,0 +1,144 @@
+"""The retrieval set and the benchmark helpers stay well-formed (fast; timings live in benchmarks/ only).
+
+Every answer reference must name a real document in ../shared/realdocs, and its article must really be
+written in that file (on that page, for the PDF), so the set cannot drift away from the documents.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.conftest import REALDOCS, REPO_ROOT
+
+QUESTIONS = REPO_ROOT / "benchmarks" / "data" / "retrieval_questions.jsonl"
+PDF_NAME = "jpaoai__001018385.pdf"
+
+
+def _load_common() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_common", REPO_ROOT / "benchmarks" / "_common.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_common", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+common = _load_common()
+
+
+def _questions() -> list[dict]:
+    with QUESTIONS.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def test_question_file_is_well_formed() -> None:
+    questions = _questions()
+    assert len(questions) >= 45
+    ids = [q["id"] for q in questions]
+    assert len(set(ids)) == len(ids)
+    assert len({q["question"] for q in questions}) == len(questions), "duplicate question text"
+    for q in questions:
+        assert set(q) == {"id", "question", "relevant", "note"}, q["id"]
+        assert q["question"].strip() and "\n" not in q["question"], q["id"]
+        assert q["relevant"], q["id"]
+        for ref in q["relevant"]:
+            assert set(ref) == {"file", "article", "page"}, q["id"]
+            assert ref["article"] is None or re.fullmatch(r"第\d+条(の\d+)?", ref["article"]), q["id"]
+            assert ref["page"] is None or (isinstance(ref["page"], int) and 1 <= ref["page"] <= 93), q["id"]
+            if ref["file"] == PDF_NAME:
+                assert ref["page"] is not None and ref["article"] is not None, q["id"]
+
+
+def test_coverage_of_the_real_documents() -> None:
+    questions = _questions()
+    referenced = {ref["file"] for q in questions for ref in q["relevant"]}
+    rulebooks = {p.name for p in REALDOCS.glob("*.md") if p.name != "README.md" and "ISSUE_TEMPLATE" not in p.name}
+    assert rulebooks <= referenced, f"rulebooks without a question: {sorted(rulebooks - referenced)}"
+    for other in (PDF_NAME, "holidaysjp__syukujitsu.csv", "jpaoai__figures.pptx"):
+        assert other in referenced
+    pdf_questions = [q for q in questions if any(r["file"] == PDF_NAME for r in q["relevant"])]
+    assert len(pdf_questions) >= 12
+
+
+def test_every_reference_points_at_real_text() -> None:
+    pdfium = pytest.importorskip("pypdfium2")
+    pdf = pdfium.PdfDocument(str(REALDOCS / PDF_NAME))
+    page_text: dict[int, str] = {}
+    try:
+        for q in _questions():
+            for ref in q["relevant"]:
+                path = REALDOCS / ref["file"]
+                assert path.is_file(), f"{q['id']}: no such realdocs file {ref['file']}"
+                if ref["article"] is None:
+                    continue
+                if ref["file"] == PDF_NAME:
+                    # the article starts on this page, or on the one before when the page continues it
+                    for n in (ref["page"], ref["page"] - 1):
+                        if n not in page_text:
+                            page_text[n] = _nfkc(pdf[n - 1].get_textpage().get_text_range())
+                    text = page_text[ref["page"] - 1] + page_text[ref["page"]]
+                else:
+                    text = _nfkc(path.read_text(encoding="utf-8"))
+                assert common.article_in(ref["article"], text), f"{q['id']}: {ref['article']} not in {ref}"
+    finally:
+        pdf.close()
+
+
+def test_relevance_rule() -> None:
+    rel = [{"file": "a.md", "article": "第25条", "page": None}, {"file": "b.pdf", "article": "第23条", "page": 38}]
+    assert common.is_relevant({"path": "/x/a.md", "location": "見出し: 第4章 > 第25条 時間外"}, rel)
+    assert not common.is_relevant({"path": "/x/a.md", "location": "第25条の2 深夜業"}, rel)
+    assert not common.is_relevant({"path": "/x/a.md", "location": "第250条"}, rel)
+    assert not common.is_relevant({"path": "/x/c.md", "location": "第25条"}, rel)
+    assert common.is_relevant({"path": "/x/b.pdf", "location": "p.38", "page": None}, rel)
+    assert common.is_relevant({"path": "/x/b.pdf", "location": "p.41", "article": "第２３条"}, rel)
+    assert common.is_relevant({"path": "/x/b.pdf", "location": "", "page": 38}, rel)
+    assert not common.is_relevant({"path": "/x/b.pdf", "location": "p.40 第24条"}, rel)
+    hits = [{"path": "/x/c.md"}, {"path": "/x/a.md", "article": "第25条", "location": ""}]
+    assert common.first_relevant_rank(hits, rel) == 2
+
+
+def test_bigram_baseline_ranks_the_matching_passage_first() -> None:
+    baseline = common.BigramBaseline()
+    docs = [
+        common.BaselineDoc("/d/a.md", "a", "第1条", "慶弔休暇は本人が結婚したとき5日とする。"),
+        common.BaselineDoc("/d/b.md", "b", "第2条", "出張の日当は3,000円に出張日数を乗じた額とする。"),
+    ]
+    baseline.add_many(docs)
+    try:
+        assert common.char_bigrams("PC買う") == ["pc", "c買", "買う"]
+        assert baseline.search("出張の日当いくら", 5)[0]["path"] == "/d/b.md"
+        assert baseline.search("慶弔休暇って何日", 5)[0]["path"] == "/d/a.md"
+        assert baseline.search("、。", 5) == []
+    finally:
+        baseline.close()
+
+
+def test_corpus_generator_is_deterministic(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("bench_gen", REPO_ROOT / "benchmarks" / "gen_corpus.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    gen.generate(tmp_path / "a", 30)
+    gen.generate(tmp_path / "b", 20)
+    gen.generate(tmp_path / "b", 10, offset=20)
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    assert files_a == files_b and len(files_a) == 30
+    for rel in files_a:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
+    md = next(p for p in (tmp_path / "a").rglob("*.md"))
+    text = md.read_text(encoding="utf-8")
+    assert re.search(r"第\d+条", text) and "文書番号: SD-" in text
