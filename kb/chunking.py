@@ -247,11 +247,12 @@ def sectionize(lines: Iterable[Line]) -> list[Section]:
                     cur.heading_path[-1] = state.stack[-1].text
                     cur.lines.append(ln)
                     continue
-            elif title_only and level == ARTICLE_LEVEL:
-                following = next((x.text.strip() for x in items[i + 1 : i + 4] if x.text.strip()), "")
-                nxt = classify_heading(following)
-                if nxt is not None and nxt[0] == ARTICLE_LEVEL and not nxt[1].startswith("【"):
-                    kind = None  # a table of contents line
+            elif (
+                title_only
+                and level == ARTICLE_LEVEL
+                and (_is_toc_neighbour(items, i, 1) or _is_toc_neighbour(items, i, -1))
+            ):
+                kind = None  # a table of contents line: 第1条（目的） / 第2条（適用範囲） / …
         if kind is not None:
             level, label, article, title_only = kind
             carried: list[Line] = []
@@ -269,6 +270,20 @@ def sectionize(lines: Iterable[Line]) -> list[Section]:
             cur.heading_only = False
     state.sections.append(state.current)
     return _drop_empty(state.sections)
+
+
+def _is_toc_neighbour(items: list[Line], i: int, step: int) -> bool:
+    """Whether the nearest non-blank line before/after items[i] is a contents line (title-only article, leaders)."""
+    j = i + step
+    while 0 <= j < len(items) and abs(j - i) <= 3:
+        text = items[j].text.strip()
+        if text:
+            if _TOC_LEADERS.search(text):
+                return True
+            kind = classify_heading(text)
+            return kind is not None and kind[0] == ARTICLE_LEVEL and kind[3] and not kind[1].startswith("【")
+        j += step
+    return False
 
 
 def _drop_empty(sections: list[Section]) -> list[Section]:
