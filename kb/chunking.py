@@ -421,3 +421,39 @@ def sections_to_chunks(
                 )
             )
     return chunks
+
+
+def pack_rows(
+    rows: Iterable[tuple[int, str]],
+    header: str | None,
+    target: int = TARGET_CHARS,
+    max_chars: int = MAX_CHARS,
+) -> Iterator[tuple[int, int, str]]:
+    """Group consecutive table rows (row number, text) into bounded blocks: (first row, last row, text).
+
+    Each block repeats the header line so a passage read on its own still says what the columns are.
+    A row longer than max_chars is cut into several blocks of its own.
+    """
+    head = f"{header}\n" if header else ""
+    budget = max(target - len(head), MIN_CHARS)
+    block: list[str] = []
+    first = last = 0
+    size = 0
+    for number, text in rows:
+        if len(text) + len(head) > max_chars:
+            if block:
+                yield first, last, nfc(head + "\n".join(block))
+                block, size = [], 0
+            for part in split_text(text, max(max_chars - len(head), MIN_CHARS), budget):
+                yield number, number, nfc(head + part)
+            continue
+        if block and size + len(text) + 1 > budget:
+            yield first, last, nfc(head + "\n".join(block))
+            block, size = [], 0
+        if not block:
+            first = number
+        block.append(text)
+        last = number
+        size += len(text) + 1
+    if block:
+        yield first, last, nfc(head + "\n".join(block))
