@@ -20,16 +20,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
-class Job(QObject, Generic[T]):
+class Job(QObject):
     """One background job.
 
     Signals (UI thread): ``finished()`` after success, failure or cancel — always exactly once.
@@ -56,6 +56,7 @@ class Job(QObject, Generic[T]):
         self.cancel_event = threading.Event()
         self._done_event = threading.Event()
         self._closed = False
+        self._on_end: Callable[[Job], None] | None = None
         self._on_success = success
         self._on_failure = failure
         self._on_item = item
@@ -110,11 +111,20 @@ class Job(QObject, Generic[T]):
     def _deliver_end(self) -> None:
         if not self._closed:
             self.finished.emit()
+        if self._on_end is not None:
+            self._on_end(self)
         self.deleteLater()
 
 
+def _job_parent() -> QObject | None:
+    """Jobs hang off the application object: C++ owns them (so the last Python reference, which may be
+    dropped on a pool thread, never deletes a QObject there), and they outlive a :class:`Workers` that is
+    deleted with events still queued. Each job deletes itself on the UI thread once delivered."""
+    return QCoreApplication.instance()
+
+
 class _Runnable(QRunnable):
-    def __init__(self, job: Job[Any], body: Callable[[], None]) -> None:
+    def __init__(self, job: Job, body: Callable[[], None]) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._job = job
@@ -137,7 +147,7 @@ class Workers(QObject):
         # (indexing, an answer stream) would starve the short search jobs.
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
-        self._jobs: set[Job[Any]] = set()
+        self._jobs: set[Job] = set()
         self._lock = threading.Lock()
         self._shut = False
 
@@ -148,12 +158,12 @@ class Workers(QObject):
         success: Callable[[T], None] | None = None,
         failure: Callable[[BaseException], None] | None = None,
         owner: QObject | None = None,
-    ) -> Job[T]:
+    ) -> Job:
         """Run ``op()`` on a pool thread; deliver its result or exception on the UI thread.
 
         With ``owner`` (usually the page), callbacks are dropped once the owner is destroyed.
         """
-        job: Job[T] = Job(name, success=success, failure=failure, parent=self)
+        job: Job = Job(name, success=success, failure=failure, parent=_job_parent())
 
         def body() -> None:
             try:
@@ -176,19 +186,19 @@ class Workers(QObject):
         failure: Callable[[BaseException], None] | None = None,
         throttle_ms: int = 0,
         owner: QObject | None = None,
-    ) -> Job[T]:
+    ) -> Job:
         """Iterate ``factory(cancel)`` on a pool thread and deliver each item on the UI thread.
 
         ``done(cancelled)`` runs on the UI thread once the generator is exhausted or stopped (not after a
         failure). With ``throttle_ms`` only the latest item of each interval is delivered (plus the last one):
         right for progress, where the UI shows only the newest state and a flood of events would stall it.
         """
-        job: Job[T] = Job(
+        job: Job = Job(
             name,
             success=(lambda cancelled: done(bool(cancelled))) if done else None,
             failure=failure,
             item=item,
-            parent=self,
+            parent=_job_parent(),
         )
         interval = throttle_ms / 1000.0
 
@@ -217,23 +227,22 @@ class Workers(QObject):
 
         return self._start(job, body, owner)
 
-    def _start(self, job: Job[T], body: Callable[[], None], owner: QObject | None) -> Job[T]:
+    def _start(self, job: Job, body: Callable[[], None], owner: QObject | None) -> Job:
         with self._lock:
             if self._shut:
                 raise RuntimeError("workers are shut down")
             self._jobs.add(job)
         if owner is not None:
             owner.destroyed.connect(job.close)
-        job.finished.connect(lambda: self._forget(job))
-        job.destroyed.connect(lambda *_: self._forget(job))
+        job._on_end = self._forget
         self._pool.start(_Runnable(job, body))
         return job
 
-    def _forget(self, job: Job[Any]) -> None:
+    def _forget(self, job: Job) -> None:
         with self._lock:
             self._jobs.discard(job)
 
-    def active(self) -> list[Job[Any]]:
+    def active(self) -> list[Job]:
         with self._lock:
             return [j for j in self._jobs if j.running]
 
