@@ -47,10 +47,18 @@ class ModelSettings:
 
 @dataclass
 class LogbookSettings:
+    """Logbook options (desktop/logbook). Out-of-range values are clamped where they are used."""
+
     fiscal_year_start_month: int = 4  # 1..12; most companies close in March, many do not
-    backup_keep: int = 10
-    backup_every_hours: int = 24
-    staff_name: str = ""
+    backup_keep: int = 10  # automatic backups kept (older ones are deleted)
+    backup_every_hours: int = 24  # 0 = no automatic backups
+    staff_name: str = ""  # pre-filled "staff"/"owner" on new records
+    export_encoding: str = "utf-8-sig"  # "utf-8-sig" (Excel-friendly UTF-8) or "cp932"
+    export_unencodable: str = "strict"  # cp932 only: "strict" (stop, name the row) or "replace" ("?")
+
+    def fiscal_start(self) -> int:
+        """The fiscal-year start month, clamped to 1..12."""
+        return min(max(int(self.fiscal_year_start_month), 1), 12)
 
 
 @dataclass
