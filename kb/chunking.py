@@ -273,17 +273,17 @@ def sectionize(lines: Iterable[Line]) -> list[Section]:
 
 
 def _is_toc_neighbour(items: list[Line], i: int, step: int) -> bool:
-    """Whether the nearest non-blank line before/after items[i] is a contents line (title-only article, leaders)."""
+    """Whether the line just before/after items[i] (same page, no blank line between) is a contents line."""
     j = i + step
-    while 0 <= j < len(items) and abs(j - i) <= 3:
-        text = items[j].text.strip()
-        if text:
-            if _TOC_LEADERS.search(text):
-                return True
-            kind = classify_heading(text)
-            return kind is not None and kind[0] == ARTICLE_LEVEL and kind[3] and not kind[1].startswith("【")
-        j += step
-    return False
+    if not 0 <= j < len(items) or items[j].page != items[i].page:
+        return False
+    text = items[j].text.strip()
+    if not text:
+        return False
+    if _TOC_LEADERS.search(text):
+        return True
+    kind = classify_heading(text)
+    return kind is not None and kind[0] == ARTICLE_LEVEL and kind[3] and not kind[1].startswith("【")
 
 
 def _drop_empty(sections: list[Section]) -> list[Section]:

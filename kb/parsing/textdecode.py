@@ -28,6 +28,7 @@ _JAPANESE_LEGACY = ("cp932", "euc_jp", "euc_jis_2004")
 # Control bytes that never occur in text (tab, LF, VT, FF, CR and ESC do).
 _BINARY_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
 _SAMPLE = 64 * 1024
+_WESTERN = ("cp125", "cp775", "cp85", "cp86", "iso8859", "latin", "mac_")
 
 BINARY_ERROR = ("バイナリファイルのようです（テキストとして読めません）", "The file looks binary, not text")
 
@@ -129,9 +130,14 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     # No Japanese codec fits well: ask charset-normalizer (e.g. a Western cp1252 file), but still refuse garbage.
     match = charset_normalizer.from_bytes(data[: 4 * _SAMPLE]).best()
     if match is not None and match.encoding:
-        guessed = _strict(data, match.encoding)
+        encoding = match.encoding
+        if encoding.startswith(_WESTERN) and _strict(data, "cp1252") is not None:
+            # Single-byte Latin codecs differ in a handful of letters and detectors pick among them almost at
+            # random on short text; Windows-1252 is by far the most common Western codec in an office.
+            encoding = "cp1252"
+        guessed = _strict(data, encoding)
         if guessed is not None and (best is None or japanese_score(guessed[:_SAMPLE]) >= best[0]):
-            return guessed, match.encoding
+            return guessed, encoding
     if best is not None and best[0] > 0.0:
         return best[2], best[1]
     raise ParseError(
