@@ -1,21 +1,98 @@
-"""`soumu-desk ask`."""
+"""`soumu-desk ask QUESTION [-k N] [--model FILE] [--json]`: a grounded answer with its sources.
+
+Streams the answer to stdout as the model writes it, then the sources. The model is ``--model`` or the
+active one (``models use``); without one — or when it cannot be loaded — the answer is extractive.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
+from desktop.answering import Answer, AnswerDone, Answerer, AnswerToken, PassagesFound, runtime_config
+from desktop.commands.models import model_folders
 from desktop.context import Context
+from local_models import ModelRuntime, find_model, resolve_active
 
 HELP = "規程にもとづく回答を出典つきで作る / grounded answer with citations"
 
 
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser("ask", help=HELP, description=HELP)
+    parser.add_argument("question", metavar="QUESTION")
+    parser.add_argument("-k", type=int, default=None, metavar="N",
+                        help="検索する件数 / passages to retrieve (default: settings kb.results)")
+    parser.add_argument("--model", metavar="FILE", help="使うGGUFモデル / GGUF model to use (path or name)")
+    parser.add_argument("--no-model", action="store_true",
+                        help="モデルを使わず抜粋で答える / extractive answer without a model")
+    parser.add_argument("--json", action="store_true", help="JSONで出力 / print one JSON object")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    print("この機能はまだ実装されていません / not implemented yet: ask", file=sys.stderr)
-    return 2
+    from kb import KnowledgeBase
+
+    runtime: ModelRuntime | None = None
+    if not args.no_model:
+        folders = model_folders(ctx)
+        path = find_model(args.model, folders) if args.model else resolve_active(ctx.settings.model.active, folders)
+        if args.model and path is None:
+            print(f"モデルが見つかりません: {args.model}\nmodel not found: {args.model}", file=sys.stderr)
+            return 1
+        if path is not None:
+            runtime = ModelRuntime(runtime_config(ctx.settings))
+            print(f"モデルを読み込み中 / loading {path.name} …", file=sys.stderr)
+            runtime.load(path)
+            if not runtime.wait_until_loaded():
+                err = runtime.error
+                print(f"モデルを使えません: {err.message_ja if err else ''}\n"
+                      f"cannot use the model: {err.message_en if err else ''}", file=sys.stderr)
+                runtime.close()
+                if args.model:
+                    return 1
+                print("抜粋で答えます / answering with extracts instead", file=sys.stderr)
+                runtime = None
+    kbase = KnowledgeBase(ctx.home.kb_dir)
+    try:
+        answerer = Answerer(kbase, runtime, ctx.settings)
+        final = _stream(answerer, args)
+    finally:
+        kbase.close()
+        if runtime is not None:
+            runtime.close()
+    if final is None:
+        return 1
+    if args.json:
+        print(json.dumps(final.to_dict(), ensure_ascii=False))
+    return 0
+
+
+def _stream(answerer: Answerer, args: argparse.Namespace) -> Answer | None:
+    streamed: list[str] = []
+    final: Answer | None = None
+    for event in answerer.ask(args.question, args.k):
+        if isinstance(event, PassagesFound) and not args.json and event.sources:
+            print(f"資料{len(event.sources)}件から回答を作成中 / answering from {len(event.sources)} passages",
+                  file=sys.stderr)
+        elif isinstance(event, AnswerToken):
+            streamed.append(event.text)
+            if not args.json:
+                print(event.text, end="", flush=True)
+        elif isinstance(event, AnswerDone):
+            final = event.answer
+    if final is None or args.json:
+        return final
+    print()
+    if final.answer != "".join(streamed).strip():
+        print("\n—— 出典を確認した回答 / answer after checking citations ——")
+        print(final.answer)
+    if final.cited_sources:
+        print("\n出典 / Sources:")
+        for s in final.cited_sources:
+            print(f"[{s.n}] {s.title} — {s.location}" if s.location else f"[{s.n}] {s.title}")
+            print(f"    {s.path}")
+    how = final.model or ("抜粋 / extractive" if final.grounded else "—")
+    print(f"\n（回答: {how}）", file=sys.stderr)
+    return final
