@@ -32,7 +32,10 @@ class UiSettings:
 class KbSettings:
     results: int = 8  # hits shown / passages handed to the model
     watch: bool = True
-    poll_network_shares: bool = True
+    poll_network_shares: bool = True  # SMB/NFS shares send no file events: poll them instead
+    poll_interval_s: float = 2.0  # how often a polled share is re-listed
+    debounce_ms: int = 300  # quiet time after a file event before the file is re-indexed
+    max_file_mb: int = 200  # larger files are recorded as too large instead of being read
 
 
 @dataclass

@@ -1,0 +1,297 @@
+"""Japanese (and English) text analysis with SudachiPy, the same for documents and queries.
+
+Why it looks like this:
+- NFKC first, so full-width ``ＰＣ`` and half-width ``ｶﾅ`` meet their ordinary forms; then Sudachi's
+  ``normalized_form()`` folds spelling variants (申込み = 申し込み). Latin words keep their own lowercase
+  spelling (Sudachi would turn ``Hello`` into ``ハロー``).
+- Whitespace next to Japanese text is removed before analysis: PDF text layers break words with spaces and
+  line breaks (「年次有給休 暇」, 「継続24 時間」), and Japanese never separates words with spaces anyway.
+- Documents are indexed at Sudachi's finest granularity (SplitMode.A), so 有給 finds 年次有給休暇. Queries are
+  read at SplitMode.C and each compound becomes a phrase of its A-parts: 慶弔休暇 matches the adjacent pair
+  慶弔 休暇, precisely, and the parts alone still count for something.
+- Sudachi refuses inputs over ~49 KB, so long text is cut into pieces at sentence or line ends.
+- A Sudachi tokenizer is not thread-safe: :func:`get_analyzer` gives one per thread; the dictionary is shared.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sudachipy import Dictionary, SplitMode
+
+# Sudachi's limit is 49,149 UTF-8 bytes; 12,000 characters stay under it even at 4 bytes a character.
+MAX_PIECE_CHARS = 12_000
+
+_CJK = "\u2e80-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+# Whitespace runs that touch a Japanese character on either side carry no meaning: drop them.
+_SQUEEZE = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
+_WORD = re.compile(r"[^\W_]+")
+_PIECE_BREAKS = ("\n", "。", ".", " ", "、")
+
+_SKIP_POS0 = frozenset({"補助記号", "空白"})
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Query words that ask rather than say what is sought (compared on normalized forms).
+QUESTION_WORDS = _words(
+    "何 なに なん 何日 何時 何回 何円 何人 何歳 何度 何時間 何か月 何ヶ月 何年 何分 何枚 何か 幾ら いくら 幾つ いくつ "
+    "いつ どこ 何処 誰 だれ どう どの どれ どちら どっち どんな なぜ 何故 どのくらい どれくらい どの位 どれ位"
+)
+STOP_NOUNS = _words(
+    "こと 事 もの 物 ため 為 とき 時 場合 方 件 際 感じ 等 など 辺り 頃 ところ 所 よう 様 "
+    "の ん 中 上 下 前 後 以上 以下 以外 内 他 ほか 皆 みんな 自分 私 僕 俺 あなた 当社 弊社 御社"
+)
+STOP_VERBS = _words(
+    "する 為る ある 有る 在る いる 居る なる 成る できる 出来る 教える 知る 分かる 分る 解る 判る 思う 言う 云う "
+    "くださる 下さる いただく 頂く 戴く もらう 貰う 欲しい 良い いい よい 見る 聞く 調べる 探す 行う 使う"
+)
+STOP_ADJ = _words("良い いい よい 無い ない 可能 必要 大丈夫 同じ 様 よう 的")
+ENGLISH_STOP = _words(
+    "a an the of to in on at for and or is are was were be been do does did what which who whom when where "
+    "why how many much i me my we our you your it its this that these those can could should would will "
+    "please tell about with from by as there any some"
+)
+_CONTENT_POS0 = frozenset({"名詞", "動詞", "形容詞", "形状詞", "記号"})
+
+
+def nfkc(text: str) -> str:
+    """NFKC, skipped when the text is already normal (the common case, and a C-speed check)."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    return unicodedata.normalize("NFKC", text)
+
+
+def squeeze(text: str) -> str:
+    """Remove whitespace that touches Japanese text (see the module docstring)."""
+    return _SQUEEZE.sub("", text)
+
+
+def compact(text: str) -> str:
+    """The form used for exact-string checks: NFKC, lowercase, all whitespace removed."""
+    return "".join(nfkc(text).lower().split())
+
+
+def _pieces(text: str, limit: int = MAX_PIECE_CHARS) -> Iterator[tuple[int, str]]:
+    """Cut ``text`` into (offset, piece) parts Sudachi accepts, preferring sentence and line ends."""
+    start = 0
+    n = len(text)
+    while n - start > limit:
+        end = start + limit
+        cut = -1
+        for brk in _PIECE_BREAKS:
+            cut = text.rfind(brk, start + limit // 2, end)
+            if cut != -1:
+                cut += 1
+                break
+        if cut == -1:
+            cut = end
+            # never split a surrogate-free pair such as a base character and its combining mark
+            while cut > start + 1 and unicodedata.combining(text[cut]):
+                cut -= 1
+        yield start, text[start:cut]
+        start = cut
+    if start < n:
+        yield start, text[start:]
+
+
+def _normal_map(text: str) -> tuple[str, list[int] | None]:
+    """NFKC + squeeze, with a map from each output character back to its index in ``text``.
+
+    ``None`` as map means the identity (nothing changed), which keeps the common case cheap.
+    """
+    src_map: list[int] | None = None
+    if not unicodedata.is_normalized("NFKC", text):
+        parts: list[str] = []
+        src_map = []
+        for i, ch in enumerate(text):
+            norm = ch if ch.isascii() else unicodedata.normalize("NFKC", ch)
+            parts.append(norm)
+            src_map.extend([i] * len(norm))
+        text = "".join(parts)
+    gaps = [(m.start(), m.end()) for m in _SQUEEZE.finditer(text)]
+    if not gaps:
+        return text, src_map
+    kept: list[str] = []
+    new_map: list[int] = []
+    pos = 0
+    for a, b in (*gaps, (len(text), len(text))):
+        kept.append(text[pos:a])
+        new_map.extend(src_map[pos:a] if src_map is not None else range(pos, a))
+        pos = b
+    return "".join(kept), new_map
+
+
+@dataclass(frozen=True)
+class Span:
+    """One analysed term and where it sits in the original text: ``text[start:end]``."""
+
+    term: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class QueryUnit:
+    """One word of a query (SplitMode.C) with its fine-grained terms and whether it carries meaning."""
+
+    surface: str
+    norm: str
+    terms: tuple[str, ...]
+    content: bool
+    start: int  # offsets in the normalised query string (see :meth:`Analyzer.query_units`)
+    end: int
+    tail: str = ""  # surface of the last fine-grained part, lowercased: a prefix while the user types
+
+
+_dictionary: Dictionary | None = None
+_dictionary_lock = threading.Lock()
+
+
+def _shared_dictionary() -> Dictionary:
+    global _dictionary
+    with _dictionary_lock:
+        if _dictionary is None:
+            _dictionary = Dictionary()
+        return _dictionary
+
+
+class Analyzer:
+    """Turns text into index terms. Not thread-safe: use :func:`get_analyzer` for this thread's instance."""
+
+    def __init__(self) -> None:
+        dictionary = _shared_dictionary()
+        # Loading only the fields we read makes analysis about twice as fast.
+        self._fine = dictionary.tokenizer(mode=SplitMode.A, fields={"pos", "normalized_form"})
+        self._coarse = dictionary.tokenizer(mode=SplitMode.C)
+        self._pos_cache: dict[int, tuple[str, ...]] = {}
+        self._dictionary = dictionary
+
+    def _pos(self, pos_id: int) -> tuple[str, ...]:
+        pos = self._pos_cache.get(pos_id)
+        if pos is None:
+            pos = tuple(self._dictionary.pos_of(pos_id) or ("*",))
+            self._pos_cache[pos_id] = pos
+        return pos
+
+    @staticmethod
+    def _terms_of(surface: str, normalized: str) -> list[str]:
+        # Latin words keep their own spelling: Sudachi normalises "Hello" to "ハロー".
+        term = surface.lower() if surface.isascii() else nfkc(normalized).lower()
+        if term.isalnum():
+            return [term]
+        # Split what FTS5's tokenizer would split anyway ("3.5", "c++"), so both sides agree.
+        return _WORD.findall(term)
+
+    def _tokenize(self, tokenizer: object, text: str) -> Iterator[tuple[int, object]]:
+        tok = tokenizer.tokenize  # type: ignore[attr-defined]
+        for offset, piece in _pieces(text):
+            try:
+                morphemes = tok(piece)
+            except Exception:  # Sudachi rejected the piece (should not happen after _pieces): halve it
+                if len(piece) < 2:
+                    continue
+                half = len(piece) // 2
+                yield from ((offset + o, m) for o, m in self._tokenize(tokenizer, piece[:half]))
+                yield from ((offset + half + o, m) for o, m in self._tokenize(tokenizer, piece[half:]))
+                continue
+            for m in morphemes:
+                yield offset, m
+
+    def index_terms(self, text: str) -> list[str]:
+        """All terms of ``text`` in order (for the index): punctuation and whitespace dropped."""
+        text = squeeze(nfkc(text))
+        out: list[str] = []
+        skip = _SKIP_POS0
+        for _, m in self._tokenize(self._fine, text):
+            if self._pos(m.part_of_speech_id())[0] in skip:  # type: ignore[attr-defined]
+                continue
+            out.extend(self._terms_of(m.surface(), m.normalized_form()))  # type: ignore[attr-defined]
+        return out
+
+    def index_text(self, text: str) -> str:
+        """``index_terms`` joined with spaces: what goes into an FTS5 column."""
+        return " ".join(self.index_terms(text))
+
+    def spans(self, text: str) -> list[Span]:
+        """Terms with their positions in the original ``text`` (for snippets and highlights)."""
+        normal, back = _normal_map(text)
+        out: list[Span] = []
+        for offset, m in self._tokenize(self._fine, normal):
+            if self._pos(m.part_of_speech_id())[0] in _SKIP_POS0:  # type: ignore[attr-defined]
+                continue
+            terms = self._terms_of(m.surface(), m.normalized_form())  # type: ignore[attr-defined]
+            if not terms:
+                continue
+            a = offset + m.begin()  # type: ignore[attr-defined]
+            b = offset + m.end()  # type: ignore[attr-defined]
+            if back is not None:
+                a, b = back[a], back[b - 1] + 1
+            for term in terms:
+                out.append(Span(term, a, b))
+        return out
+
+    def query_units(self, query: str) -> list[QueryUnit]:
+        """The words of a query with a verdict on each: content (search it) or function/question word.
+
+        Offsets refer to ``squeeze(nfkc(query))``.
+        """
+        text = squeeze(nfkc(query))
+        units: list[QueryUnit] = []
+        for offset, m in self._tokenize(self._coarse, text):
+            pos = m.part_of_speech()  # type: ignore[attr-defined]
+            if pos[0] in _SKIP_POS0:
+                continue
+            surface = m.surface()  # type: ignore[attr-defined]
+            norm = m.normalized_form()  # type: ignore[attr-defined]
+            parts = m.split(SplitMode.A)  # type: ignore[attr-defined]
+            terms: list[str] = []
+            tail = surface
+            if len(parts) > 1:
+                for p in parts:
+                    if p.part_of_speech()[0] not in _SKIP_POS0:
+                        terms.extend(self._terms_of(p.surface(), p.normalized_form()))
+                        tail = p.surface()
+            else:
+                terms = self._terms_of(surface, norm)
+            if not terms:
+                continue
+            start = offset + m.begin()  # type: ignore[attr-defined]
+            end = offset + m.end()  # type: ignore[attr-defined]
+            content = _is_content(pos, norm, surface)
+            units.append(QueryUnit(surface, norm, tuple(terms), content, start, end, tail.lower()))
+        return units
+
+
+def _is_content(pos: tuple[str, ...], norm: str, surface: str) -> bool:
+    """Whether a query word says what is sought (nouns, verbs, numbers) rather than how it is asked."""
+    if pos[0] not in _CONTENT_POS0:
+        return False
+    low = nfkc(norm).lower()
+    if surface.isascii():
+        return surface.lower() not in ENGLISH_STOP
+    if low in QUESTION_WORDS or low.startswith("何"):
+        return False
+    if pos[0] == "名詞":
+        return low not in STOP_NOUNS
+    if pos[0] == "動詞":
+        return low not in STOP_VERBS
+    return low not in STOP_ADJ
+
+
+_local = threading.local()
+
+
+def get_analyzer() -> Analyzer:
+    """This thread's analyzer (Sudachi tokenizers must not be shared between threads)."""
+    analyzer: Analyzer | None = getattr(_local, "analyzer", None)
+    if analyzer is None:
+        analyzer = Analyzer()
+        _local.analyzer = analyzer
+    return analyzer

@@ -1,0 +1,198 @@
+"""The knowledge base facade: the one object the CLI, the UI and the answer pipeline use.
+
+    kbase = KnowledgeBase(home.kb_dir)
+    kbase.add_source(folder)
+    for progress in kbase.index(cancel=event): ...
+    hits = kbase.search("慶弔休暇は何日？")
+    watcher = kbase.watch(on_change=...); ...; watcher.stop()
+    kbase.close()
+
+Thread safety: one writer at a time (indexing or the watcher; a lock serialises them within the process,
+SQLite's lock across processes); ``search`` and ``status`` may be called from any thread while a run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import TracebackType
+
+from kb.indexer import Indexer, now_iso
+from kb.search import Searcher
+from kb.store import INDEX_FILE, Store
+from kb.synonyms import FILE_NAME as SYNONYMS_FILE
+from kb.synonyms import Synonyms
+from kb.types import Failure, Hit, IndexProgress, KbError, KbStatus, SourceStatus
+from kb.watch import Watcher
+
+
+def _write_error(path: Path, exc: BaseException) -> KbError:
+    return KbError(
+        f"索引を更新できませんでした: {path}（{exc}）。空き容量と書き込み権限を確認してください。",
+        f"The index could not be updated: {path} ({exc}). Check free disk space and write permission.",
+    )
+
+
+class KnowledgeBase:
+    """Registered source folders, their index (``index_dir/index.sqlite``) and the synonym list beside it."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        max_bytes: int | None = None,
+        poll_network_shares: bool = True,
+        poll_interval: float = 2.0,
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        try:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            if os.name == "posix":
+                os.chmod(self.index_dir, 0o700)
+        except OSError as exc:
+            raise _write_error(self.index_dir, exc) from exc
+        self.store = Store(self.index_dir / INDEX_FILE)
+        self.synonyms = Synonyms(self.index_dir / SYNONYMS_FILE)
+        self.max_bytes = max_bytes
+        self.poll_network_shares = poll_network_shares
+        self.poll_interval = poll_interval
+        self._local = threading.local()
+        self._watchers: list[Watcher] = []
+
+    @property
+    def index_path(self) -> Path:
+        return self.store.path
+
+    @property
+    def synonyms_path(self) -> Path:
+        return self.index_dir / SYNONYMS_FILE
+
+    # --- sources -----------------------------------------------------------------------------------------
+
+    def add_source(self, folder: str | os.PathLike[str]) -> Path:
+        """Register a folder (local or a network share); returns its absolute path."""
+        path = Path(folder).expanduser()
+        try:
+            path = path.resolve()
+        except OSError:
+            path = path.absolute()
+        if not path.is_dir():
+            raise KbError(f"フォルダが見つかりません: {path}", f"Folder not found: {path}")
+        try:
+            with self.store.transaction() as tx:
+                tx.add_source(str(path), now_iso())
+        except sqlite3.Error as exc:
+            raise _write_error(self.store.path, exc) from exc
+        return path
+
+    def remove_source(self, folder: str | os.PathLike[str]) -> None:
+        """Forget a folder and everything indexed from it (the files themselves are untouched)."""
+        path = Path(folder).expanduser()
+        candidates = {str(path), str(path.absolute())}
+        with contextlib.suppress(OSError):
+            candidates.add(str(path.resolve()))
+        for text in candidates:
+            source_id = self.store.source_id(text)
+            if source_id is not None:
+                with self.store.transaction() as tx:
+                    tx.remove_source(source_id)
+                return
+        raise KbError(f"登録されていないフォルダです: {path}", f"Not a registered folder: {path}")
+
+    def sources(self) -> list[Path]:
+        return [Path(p) for _, p, _ in self.store.sources()]
+
+    # --- indexing ----------------------------------------------------------------------------------------
+
+    def index(
+        self, folders: list[Path] | None = None, cancel: threading.Event | None = None
+    ) -> Iterator[IndexProgress]:
+        """Bring the index up to date (the given folders, which get registered, or all sources).
+
+        Raises :class:`KbError` only when the index itself cannot be written; unreadable files are recorded
+        as failures and the run goes on.
+        """
+        if folders:
+            wanted = {str(self.add_source(f)) for f in folders}
+            sources = [(sid, p) for sid, p, _ in self.store.sources() if p in wanted]
+        else:
+            sources = [(sid, p) for sid, p, _ in self.store.sources()]
+        try:
+            yield from Indexer(self.store, self.max_bytes).run(sources, cancel)
+        except sqlite3.Error as exc:
+            raise _write_error(self.store.path, exc) from exc
+        except OSError as exc:
+            if getattr(exc, "filename", None) and str(self.index_dir) in str(exc.filename):
+                raise _write_error(self.store.path, exc) from exc
+            raise
+
+    # --- search ------------------------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 10) -> list[Hit]:
+        """Ranked hits for a query (any thread)."""
+        searcher: Searcher | None = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = Searcher(self.store)
+            self._local.searcher = searcher
+        return searcher.search(query, k, self.synonyms.table())
+
+    # --- status ------------------------------------------------------------------------------------------
+
+    def status(self) -> KbStatus:
+        counts = self.store.counts_by_source()
+        sources = [
+            SourceStatus(path, *counts.get(sid, (0, 0)), last_indexed, os.path.isdir(path))
+            for sid, path, last_indexed in self.store.sources()
+        ]
+        failures = [Failure(*row) for row in self.store.failures()]
+        return KbStatus(
+            index_path=str(self.store.path),
+            sources=sources,
+            files=sum(s.files for s in sources),
+            chunks=sum(s.chunks for s in sources),
+            failures=failures,
+            index_bytes=self.store.size_bytes(),
+        )
+
+    # --- watching ----------------------------------------------------------------------------------------
+
+    def watch(
+        self,
+        on_change: Callable[[list[str]], None] | None = None,
+        debounce: float = 0.3,
+        force_polling: bool = False,
+    ) -> Watcher:
+        """Start watching every source; changes are indexed by the watcher's own thread. Call ``stop()``."""
+        sources = [(sid, p) for sid, p, _ in self.store.sources()]
+        watcher = Watcher(
+            self.store,
+            Indexer(self.store, self.max_bytes),
+            sources,
+            on_change=on_change,
+            debounce=debounce,
+            poll_network_shares=self.poll_network_shares,
+            poll_interval=self.poll_interval,
+            force_polling=force_polling,
+        ).start()
+        self._watchers.append(watcher)
+        return watcher
+
+    # --- lifetime ----------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        for watcher in self._watchers:
+            watcher.stop()
+        self._watchers.clear()
+        self.store.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

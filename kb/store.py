@@ -1,0 +1,429 @@
+"""The index database: one SQLite file with the sources, files, chunks and an FTS5 table of analysed terms.
+
+- WAL mode and one connection per thread, so searches run while the indexer writes; the indexer is the one
+  writer and commits in short transactions so readers always see whole documents.
+- ``chunks_fts`` holds the Sudachi terms (space-joined) of each chunk's title, heading path and body, with
+  ``rowid`` = ``chunks.id``; a trigger deletes the FTS row with its chunk, and deleting a file cascades to its
+  chunks, so a document is replaced by one ``DELETE`` and its inserts inside one transaction — a crash (even
+  ``kill -9``) leaves either the old or the new version, never both.
+- FTS5 is compiled into Python's sqlite3 everywhere we ship, so no extension is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.types import KbError
+
+SCHEMA_VERSION = 1
+INDEX_FILE = "index.sqlite"
+
+# Column weights for bm25(): a term in the document title or the heading path says more than one in the body.
+BM25_WEIGHTS = (4.0, 2.5, 1.0)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources(
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    added TEXT NOT NULL,
+    last_indexed TEXT
+);
+CREATE TABLE IF NOT EXISTS files(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    title TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    encoding TEXT,
+    modified TEXT NOT NULL,
+    indexed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_source ON files(source_id);
+CREATE TABLE IF NOT EXISTS chunks(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    location TEXT NOT NULL,
+    page INTEGER,
+    article TEXT,
+    heading TEXT NOT NULL,
+    text TEXT NOT NULL,
+    UNIQUE(file_id, ordinal)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    title, heading, body, tokenize = 'unicode61 remove_diacritics 0'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
+    DELETE FROM chunks_fts WHERE rowid = old.id;
+END;
+CREATE TABLE IF NOT EXISTS failures(
+    path TEXT PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    reason_ja TEXT NOT NULL,
+    reason_en TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS failures_source ON failures(source_id);
+"""
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the index remembers of a file, to decide without reading it whether it changed."""
+
+    id: int
+    source_id: int
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class FailureState:
+    source_id: int
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk ready to store: its display data and its analysed terms for the three FTS columns."""
+
+    ordinal: int
+    location: str
+    page: int | None
+    article: str | None
+    heading: str
+    text: str
+    title_terms: str
+    heading_terms: str
+    body_terms: str
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    source_id: int
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    title: str
+    doc_type: str
+    encoding: str | None
+    modified: str
+    indexed_at: str
+    chunks: Sequence[ChunkRow]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A chunk that matched the FTS query, with what re-ranking needs (no second query per hit)."""
+
+    chunk_id: int
+    bm25: float  # positive, higher is better
+    title_terms: str
+    heading_terms: str
+    body_terms: str
+    text: str
+    location: str
+    page: int | None
+    article: str | None
+    path: str
+    title: str
+    doc_type: str
+    modified: str
+
+
+def _unwritable(path: Path, exc: BaseException) -> KbError:
+    return KbError(
+        f"索引を開けないか書き込めません: {path}（{exc}）。空き容量と書き込み権限を確認してください。",
+        f"The index cannot be opened or written: {path} ({exc}). Check free disk space and write permission.",
+    )
+
+
+class Store:
+    """The index file. Each thread gets its own connection; writes go through :meth:`transaction`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self.write_lock = threading.RLock()  # one writer per process; other processes wait on SQLite's lock
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self.conn()
+            with self.transaction() as tx:
+                tx.executescript_in_tx(_SCHEMA)
+                row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                if row is None:
+                    conn.execute(
+                        "INSERT INTO meta(key, value) VALUES('schema_version', ?)", (str(SCHEMA_VERSION),)
+                    )
+                elif int(row[0]) > SCHEMA_VERSION:
+                    raise KbError(
+                        f"この索引は新しい版の総務デスクで作られています（版 {row[0]}）: {path}",
+                        f"This index was made by a newer Soumu Desk (schema {row[0]}): {path}",
+                    )
+        except (sqlite3.Error, OSError) as exc:
+            self.close()
+            raise _unwritable(path, exc) from exc
+        if os.name == "posix":
+            for suffix in ("", "-wal", "-shm"):
+                p = Path(str(path) + suffix)
+                if p.exists():
+                    with suppress(OSError):
+                        os.chmod(p, 0o600)
+
+    # --- connections -------------------------------------------------------------------------------------
+
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (created on first use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every thread's connection (call when no thread uses the store any more)."""
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            with suppress(sqlite3.Error):
+                conn.close()
+        self._local = threading.local()
+
+    def close_thread(self) -> None:
+        """Close the calling thread's connection (worker threads call this before they end)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        with self._all_lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        conn.close()
+        self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Tx]:
+        """One write transaction (``BEGIN IMMEDIATE``): all of it is committed, or none of it."""
+        with self.write_lock:
+            conn = self.conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Tx(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+
+    # --- sources -----------------------------------------------------------------------------------------
+
+    def sources(self) -> list[tuple[int, str, str | None]]:
+        rows = self.conn().execute("SELECT id, path, last_indexed FROM sources ORDER BY path").fetchall()
+        return [(int(r[0]), str(r[1]), r[2]) for r in rows]
+
+    def source_id(self, path: str) -> int | None:
+        row = self.conn().execute("SELECT id FROM sources WHERE path = ?", (path,)).fetchone()
+        return None if row is None else int(row[0])
+
+    # --- what the index knows of files (one query per run, not one per file) -----------------------------
+
+    def file_states(self, source_ids: Iterable[int]) -> dict[str, FileState]:
+        ids = list(source_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn().execute(
+            f"SELECT path, id, source_id, size, mtime_ns, sha256 FROM files WHERE source_id IN ({marks})", ids
+        )
+        return {r[0]: FileState(r[1], r[2], r[3], r[4], r[5]) for r in rows}
+
+    def failure_states(self, source_ids: Iterable[int]) -> dict[str, FailureState]:
+        ids = list(source_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn().execute(
+            f"SELECT path, source_id, size, mtime_ns FROM failures WHERE source_id IN ({marks})", ids
+        )
+        return {r[0]: FailureState(r[1], r[2], r[3]) for r in rows}
+
+    def file_state(self, path: str) -> FileState | None:
+        r = (
+            self.conn()
+            .execute("SELECT id, source_id, size, mtime_ns, sha256 FROM files WHERE path = ?", (path,))
+            .fetchone()
+        )
+        return None if r is None else FileState(r[0], r[1], r[2], r[3], r[4])
+
+    def paths_under(self, folder: str) -> list[str]:
+        """Indexed and failed paths inside ``folder`` (for a folder deleted or renamed while watched)."""
+        prefix = folder.rstrip("/\\") + os.sep
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conn = self.conn()
+        files = [r[0] for r in conn.execute("SELECT path FROM files WHERE path LIKE ? ESCAPE '\\'", (like,))]
+        fails = [
+            r[0] for r in conn.execute("SELECT path FROM failures WHERE path LIKE ? ESCAPE '\\'", (like,))
+        ]
+        return sorted(set(files) | set(fails))
+
+    # --- search ------------------------------------------------------------------------------------------
+
+    def candidates(self, match: str, limit: int) -> list[Candidate]:
+        """The best ``limit`` chunks for an FTS5 query by weighted BM25, with everything re-ranking needs."""
+        w = BM25_WEIGHTS
+        sql = f"""
+            WITH top AS (
+                SELECT rowid AS id, -bm25(chunks_fts, {w[0]}, {w[1]}, {w[2]}) AS score,
+                       title AS tt, heading AS ht, body AS bt
+                FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, {w[0]}, {w[1]}, {w[2]})
+                LIMIT ?
+            )
+            SELECT top.id, top.score, top.tt, top.ht, top.bt, c.text, c.location, c.page, c.article,
+                   f.path, f.title, f.doc_type, f.modified
+            FROM top JOIN chunks c ON c.id = top.id JOIN files f ON f.id = c.file_id
+            ORDER BY top.score DESC
+        """
+        rows = self.conn().execute(sql, (match, limit)).fetchall()
+        return [Candidate(*r) for r in rows]
+
+    # --- status ------------------------------------------------------------------------------------------
+
+    def counts_by_source(self) -> dict[int, tuple[int, int]]:
+        conn = self.conn()
+        files = dict(conn.execute("SELECT source_id, COUNT(*) FROM files GROUP BY source_id").fetchall())
+        chunks = dict(
+            conn.execute(
+                "SELECT f.source_id, COUNT(*) FROM chunks c JOIN files f ON f.id = c.file_id GROUP BY f.source_id"
+            ).fetchall()
+        )
+        return {sid: (int(files.get(sid, 0)), int(chunks.get(sid, 0))) for sid in set(files) | set(chunks)}
+
+    def failures(self) -> list[tuple[str, str, str, str]]:
+        rows = self.conn().execute("SELECT path, reason_ja, reason_en, at FROM failures ORDER BY path")
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def size_bytes(self) -> int:
+        total = 0
+        for suffix in ("", "-wal"):
+            with suppress(OSError):
+                total += os.path.getsize(str(self.path) + suffix)
+        return total
+
+
+class _Tx:
+    """Write operations, valid only inside :meth:`Store.transaction`."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def executescript_in_tx(self, script: str) -> None:
+        # executescript() would COMMIT first; run the statements one by one inside our transaction instead.
+        for statement in _split_sql(script):
+            self.conn.execute(statement)
+
+    def add_source(self, path: str, now: str) -> int:
+        self.conn.execute("INSERT OR IGNORE INTO sources(path, added) VALUES(?, ?)", (path, now))
+        return int(self.conn.execute("SELECT id FROM sources WHERE path = ?", (path,)).fetchone()[0])
+
+    def remove_source(self, source_id: int) -> None:
+        # files -> chunks -> chunks_fts cascade; failures cascade too
+        self.conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+
+    def set_last_indexed(self, source_id: int, when: str) -> None:
+        self.conn.execute("UPDATE sources SET last_indexed = ? WHERE id = ?", (when, source_id))
+
+    def replace_document(self, doc: DocumentRow) -> None:
+        """Delete the old version of the file (if any) and insert the new one with its chunks."""
+        conn = self.conn
+        conn.execute("DELETE FROM files WHERE path = ?", (doc.path,))
+        cur = conn.execute(
+            "INSERT INTO files(source_id, path, size, mtime_ns, sha256, title, doc_type, encoding, modified,"
+            " indexed_at) VALUES(?,?,?,?,?,?,?,?,?,?)",
+            (
+                doc.source_id,
+                doc.path,
+                doc.size,
+                doc.mtime_ns,
+                doc.sha256,
+                doc.title,
+                doc.doc_type,
+                doc.encoding,
+                doc.modified,
+                doc.indexed_at,
+            ),
+        )
+        file_id = cur.lastrowid
+        for ch in doc.chunks:
+            cur = conn.execute(
+                "INSERT INTO chunks(file_id, ordinal, location, page, article, heading, text)"
+                " VALUES(?,?,?,?,?,?,?)",
+                (file_id, ch.ordinal, ch.location, ch.page, ch.article, ch.heading, ch.text),
+            )
+            conn.execute(
+                "INSERT INTO chunks_fts(rowid, title, heading, body) VALUES(?,?,?,?)",
+                (cur.lastrowid, ch.title_terms, ch.heading_terms, ch.body_terms),
+            )
+        conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
+
+    def update_stat(self, path: str, size: int, mtime_ns: int, modified: str) -> None:
+        self.conn.execute(
+            "UPDATE files SET size = ?, mtime_ns = ?, modified = ? WHERE path = ?",
+            (size, mtime_ns, modified, path),
+        )
+        self.conn.execute("DELETE FROM failures WHERE path = ?", (path,))
+
+    def remove_paths(self, paths: Iterable[str]) -> int:
+        removed = 0
+        for path in paths:
+            removed += self.conn.execute("DELETE FROM files WHERE path = ?", (path,)).rowcount
+            self.conn.execute("DELETE FROM failures WHERE path = ?", (path,))
+        return removed
+
+    def record_failure(
+        self, source_id: int, path: str, size: int, mtime_ns: int, reason_ja: str, reason_en: str, when: str
+    ) -> None:
+        # The file's old content no longer describes it: take it out of the search results.
+        self.conn.execute("DELETE FROM files WHERE path = ?", (path,))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO failures(path, source_id, size, mtime_ns, reason_ja, reason_en, at)"
+            " VALUES(?,?,?,?,?,?,?)",
+            (path, source_id, size, mtime_ns, reason_ja, reason_en, when),
+        )
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of our schema script (triggers hold ';' inside BEGIN ... END)."""
+    out: list[str] = []
+    buf: list[str] = []
+    for line in script.splitlines():
+        buf.append(line)
+        joined = "\n".join(buf).strip()
+        if joined.endswith(";") and sqlite3.complete_statement(joined):
+            out.append(joined)
+            buf = []
+    rest = "\n".join(buf).strip()
+    if rest:
+        out.append(rest)
+    return out
