@@ -352,7 +352,7 @@ class _RecordRepository:
         return {r[0] for r in self._db.read().execute(f"SELECT id FROM {self.kind}")}
 
     def _allowed_categories(self, db: sqlite_utils.Database, existing: str | None) -> list[str]:
-        cats = [r[0] for r in db.execute("SELECT name FROM categories WHERE kind = ?", [self.kind])]
+        cats = [r[0] for r in db.execute("SELECT name FROM categories WHERE kind = ? ORDER BY position", [self.kind])]
         return [*cats, existing] if existing else cats
 
     @staticmethod
