@@ -5,20 +5,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, CData, NavigableString, Tag
 
 from kb.chunking import Line, nfc, sectionize, sections_to_chunks
 from kb.parsing.common import meaningful_title
 from kb.parsing.textdecode import decode_bytes
 from kb.parsing.types import ParsedDocument
 
-_DROP = ("script", "style", "nav", "noscript", "template", "svg", "iframe", "object", "head")
-_HEADINGS = ("h1", "h2", "h3", "h4")
-_BLOCKS = (
+_DROP = frozenset({"script", "style", "nav", "noscript", "template", "svg", "iframe", "object", "head"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
+_BLOCKS = frozenset({
     "p", "div", "li", "tr", "br", "pre", "blockquote", "dt", "dd", "section", "article", "table",
     "ul", "ol", "dl", "h5", "h6", "caption", "figcaption", "address", "hr", "header", "footer", "main", "aside",
-)  # fmt: skip
-_CELLS = ("td", "th")
+})  # fmt: skip
+_CELLS = frozenset({"td", "th"})
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _MARK = "\ue000"  # private-use character marking heading lines in the flattened text
 
@@ -35,31 +35,57 @@ def decode_html(data: bytes) -> tuple[str, str]:
     return decode_bytes(data)
 
 
+_BLOCK_END = object()
+_CELL_END = object()
+
+
+def flatten(root: Tag) -> str:
+    """The visible text with block elements on their own lines and <h1>–<h4> as marked heading lines.
+
+    An explicit stack instead of recursion or tree edits: deeply nested pages (20,000 <div>s) stay linear
+    and cannot exhaust the recursion limit.
+    """
+    out: list[str] = []
+    stack: list[object] = [root]
+    while stack:
+        node = stack.pop()
+        if node is _BLOCK_END:
+            out.append("\n")
+        elif node is _CELL_END:
+            out.append(" | ")
+        elif isinstance(node, NavigableString):
+            if type(node) in (NavigableString, CData):  # not comments, doctypes, processing instructions
+                out.append(str(node))
+        elif isinstance(node, Tag):
+            name = node.name
+            if name in _DROP:
+                continue
+            if name in _HEADINGS:
+                heading = " ".join(node.get_text(" ", strip=True).split())
+                out.append(f"\n{_MARK}{name[1]}{heading}\n" if heading else "\n")
+                continue
+            if name == "br":
+                out.append("\n")
+                continue
+            if name in _CELLS:
+                stack.append(_CELL_END)
+            elif name in _BLOCKS:
+                out.append("\n")
+                stack.append(_BLOCK_END)
+            stack.extend(reversed(node.contents))
+    return "".join(out)
+
+
 def parse_html(path: Path, data: bytes) -> ParsedDocument:
     """Parse an .html/.htm file."""
     text, encoding = decode_html(data)
     soup = BeautifulSoup(text, "html.parser")
     title_tag = soup.find("title")
     page_title = meaningful_title(title_tag.get_text(" ", strip=True)) if title_tag else None
-    for tag in soup.find_all(_DROP):
-        tag.decompose()
-    first_h1: str | None = None
-    for tag in soup.find_all(_HEADINGS):
-        heading = " ".join(tag.get_text(" ", strip=True).split())
-        if not heading:
-            continue
-        if tag.name == "h1" and first_h1 is None:
-            first_h1 = heading
-        tag.replace_with(f"\n{_MARK}{tag.name[1]}{heading}\n")
-    for tag in soup.find_all(_CELLS):
-        tag.insert_after(" | ")
-    for tag in soup.find_all(_BLOCKS):
-        tag.insert_after("\n")
-        if tag.name == "br":
-            tag.replace_with("\n")
-    flat = nfc(soup.get_text())
+    h1 = soup.find("h1")
+    first_h1 = " ".join(h1.get_text(" ", strip=True).split()) if h1 else ""
     lines: list[Line] = []
-    for raw in flat.split("\n"):
+    for raw in nfc(flatten(soup)).split("\n"):
         line = " ".join(raw.split()).strip(" |")
         if line.startswith(_MARK):
             lines.append(Line(line[2:], level=int(line[1])))
