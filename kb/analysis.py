@@ -46,11 +46,12 @@ QUESTION_WORDS = _words(
 )
 STOP_NOUNS = _words(
     "こと 事 もの 物 ため 為 とき 時 場合 方 件 際 感じ 等 など 辺り 頃 ところ 所 よう 様 "
-    "の ん 中 上 下 前 後 以上 以下 以外 内 他 ほか 皆 みんな 自分 私 僕 俺 あなた 当社 弊社 御社"
+    "の ん 中 上 下 前 後 以上 以下 以外 内 うち 他 ほか 皆 みんな 自分 私 僕 俺 あなた 当社 弊社 御社 本当 ほんと 実際"
 )
 STOP_VERBS = _words(
     "する 為る ある 有る 在る いる 居る なる 成る できる 出来る 教える 知る 分かる 分る 解る 判る 思う 言う 云う "
-    "くださる 下さる いただく 頂く 戴く もらう 貰う 欲しい 良い いい よい 見る 聞く 調べる 探す 行う 使う"
+    "くださる 下さる いただく 頂く 戴く もらう 貰う 欲しい 良い いい よい 見る 聞く 調べる 探す 行う 使う "
+    "行く 行ける いける 来る 済む 構う 困る 頼む"
 )
 STOP_ADJ = _words("良い いい よい 無い ない 可能 必要 大丈夫 同じ 様 よう 的")
 ENGLISH_STOP = _words(
@@ -148,6 +149,7 @@ class QueryUnit:
     start: int  # offsets in the normalised query string (see :meth:`Analyzer.query_units`)
     end: int
     tail: str = ""  # surface of the last fine-grained part, lowercased: a prefix while the user types
+    pos0: str = ""  # Sudachi's top-level part of speech (名詞, 動詞, …)
 
 
 _dictionary: Dictionary | None = None
@@ -265,7 +267,7 @@ class Analyzer:
             start = offset + m.begin()  # type: ignore[attr-defined]
             end = offset + m.end()  # type: ignore[attr-defined]
             content = _is_content(pos, norm, surface)
-            units.append(QueryUnit(surface, norm, tuple(terms), content, start, end, tail.lower()))
+            units.append(QueryUnit(surface, norm, tuple(terms), content, start, end, tail.lower(), pos[0]))
         return units
 
 

@@ -10,16 +10,20 @@ little less), contain an exact code or quoted phrase (「様式第3号」, PC-02
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from kb.analysis import Span, compact, get_analyzer, nfkc, squeeze
+from kb.analysis import QueryUnit, Span, compact, get_analyzer, nfkc, squeeze
 from kb.store import Candidate, Store
 from kb.synonyms import SynonymTable
 from kb.types import Hit
 
 Terms = tuple[str, ...]
+DocFreqs = Callable[[Iterable[str]], dict[str, int]]
 
 SNIPPET_CHARS = 160
 SYNONYM_CREDIT = 0.8
@@ -103,8 +107,18 @@ def _fts_phrase(terms: Terms) -> str:
     return '"' + " ".join(t.replace('"', '""') for t in terms) + '"'
 
 
-def build_plan(query: str, synonyms: SynonymTable | None = None) -> QueryPlan:
-    """Read a query: quoted phrases, article numbers and codes stay whole; the rest loses its question words."""
+def build_plan(
+    query: str,
+    synonyms: SynonymTable | None = None,
+    doc_freqs: DocFreqs | None = None,
+    n_docs: int = 0,
+) -> QueryPlan:
+    """Read a query: quoted phrases, article numbers and codes stay whole; the rest loses its question words.
+
+    With ``doc_freqs`` (term → number of chunks holding it) and ``n_docs``, concepts are weighted by how rare
+    they are, so 減給 counts for more than 会社, and single kanji split off by the analyser are rejoined when
+    the joined word is in the index (日当いくら → 日当, not 日 + 当).
+    """
     analyzer = get_analyzer()
     text = nfkc(query).strip()
     concepts: list[Concept] = []
@@ -147,6 +161,8 @@ def build_plan(query: str, synonyms: SynonymTable | None = None) -> QueryPlan:
     rest = take(_CODE_RE, rest, code)
 
     units = analyzer.query_units(rest)
+    if doc_freqs is not None:
+        units = _rejoin(units, doc_freqs)
     content = [u for u in units if u.content]
     if not content and not concepts:
         content = units  # 「何ですか」: nothing but function words; search them rather than nothing
@@ -179,8 +195,8 @@ def build_plan(query: str, synonyms: SynonymTable | None = None) -> QueryPlan:
                     sub = unit.terms[a:b]
                     if sub != unit.terms and sub in table:
                         concept.alts.extend((alt, SUB_SYNONYM_CREDIT) for alt in table.alternatives(sub))
-        if all(t.isdigit() for t in unit.terms):
-            concept.weight = 0.5
+        if all(t.isdigit() for t in unit.terms) or unit.pos0 in _WEAK_POS:
+            concept.weight = 0.5  # numbers and verbs say less about the topic than nouns
         concepts.append(concept)
         i += 1
 
@@ -211,6 +227,8 @@ def build_plan(query: str, synonyms: SynonymTable | None = None) -> QueryPlan:
             seen.add(c.main)
             unique.append(c)
     concepts = unique
+    if doc_freqs is not None and n_docs > 0:
+        _weigh(concepts, doc_freqs, n_docs)
 
     clauses: list[str] = []
     for c in concepts:
@@ -224,6 +242,76 @@ def build_plan(query: str, synonyms: SynonymTable | None = None) -> QueryPlan:
         clauses.append(_fts_phrase(all_terms))  # the query as written, adjacent: rare, so BM25 lifts it
     match = " OR ".join(dict.fromkeys(clauses))
     return QueryPlan(concepts, [e for e in dict.fromkeys(exact) if e], article, match)
+
+
+_WEAK_POS = frozenset({"動詞", "形容詞", "形状詞"})
+_JOINABLE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u30a0-\u30ff]+")
+
+
+def _rejoin(units: list[QueryUnit], doc_freqs: DocFreqs) -> list[QueryUnit]:
+    """Join a single kanji/katakana split off its neighbour when the joined word is a term of the index.
+
+    Without particles Sudachi may misread a query (日当いくら → 日 / 当 / いくら); documents, written in full
+    sentences, are read right, so the index vocabulary tells which reading the user meant.
+    """
+    candidates: list[tuple[int, str]] = []
+    for i in range(len(units) - 1):
+        a, b = units[i], units[i + 1]
+        if (
+            a.end == b.start
+            and min(len(a.surface), len(b.surface)) == 1
+            and _JOINABLE.fullmatch(a.surface + b.surface)
+        ):
+            joined = get_analyzer().index_terms(a.surface + b.surface)
+            if len(joined) == 1 and joined[0] not in (*a.terms, *b.terms):
+                candidates.append((i, joined[0]))
+    if not candidates:
+        return units
+    df = doc_freqs([t for _, t in candidates])
+    out: list[QueryUnit] = []
+    skip = -1
+    joins = {i: t for i, t in candidates if df.get(t, 0) > 0}
+    for i, unit in enumerate(units):
+        if i == skip:
+            continue
+        term = joins.get(i)
+        if term is not None and i + 1 != skip:
+            nxt = units[i + 1]
+            out.append(QueryUnit(unit.surface + nxt.surface, term, (term,), True, unit.start, nxt.end, term, "名詞"))
+            skip = i + 1
+        else:
+            out.append(unit)
+    return out
+
+
+def _idf(df: int, n: int) -> float:
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def _weigh(concepts: list[Concept], doc_freqs: DocFreqs, n: int) -> None:
+    """Scale each concept's weight by the rarity (BM25 idf) of its rarest way of being said.
+
+    A concept that no chunk can match (not even through a synonym or a part) gets weight 0: it cannot tell
+    passages apart, so it must not dilute the coverage of the words that can.
+    """
+    terms: set[str] = set()
+    for c in concepts:
+        terms.update(c.main)
+        terms.update(c.parts)
+        for alt, _ in c.alts:
+            terms.update(alt)
+    df = doc_freqs(terms)
+    for c in concepts:
+        main_df = min((df.get(t, 0) for t in c.main), default=0)
+        if main_df == 0:
+            alt_dfs = [min(df.get(t, 0) for t in alt) for alt, _ in c.alts if alt]
+            alt_dfs = [d for d in alt_dfs if d > 0]
+            part_df = max((df.get(t, 0) for t in c.parts), default=0)
+            main_df = min(alt_dfs) if alt_dfs else part_df
+        if main_df == 0 and c.prefix is None:
+            c.weight = 0.0
+            continue
+        c.weight *= _idf(max(main_df, 1), n)
 
 
 def _contains(hay: str, terms: Terms) -> bool:
@@ -349,11 +437,21 @@ class Searcher:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.cache = SpanCache()
+        self._n_docs = (0, -1e9)
+
+    def n_docs(self) -> int:
+        """The number of chunks, re-counted at most every few seconds (it only scales the idf)."""
+        n, at = self._n_docs
+        now = time.monotonic()
+        if now - at > 5.0:
+            n = self.store.chunk_count()
+            self._n_docs = (n, now)
+        return n
 
     def search(self, query: str, k: int = 10, synonyms: SynonymTable | None = None) -> list[Hit]:
         if k <= 0 or not squeeze(nfkc(query)).strip():
             return []
-        plan = build_plan(query, synonyms)
+        plan = build_plan(query, synonyms, self.store.doc_freqs, self.n_docs())
         if not plan.match:
             return []
         limit = min(200, max(50, 4 * k))

@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS chunks(
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, heading, body, tokenize = 'unicode61 remove_diacritics 0'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
 CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
     DELETE FROM chunks_fts WHERE rowid = old.id;
 END;
@@ -307,6 +308,19 @@ class Store:
         """
         rows = self.conn().execute(sql, (match, limit)).fetchall()
         return [Candidate(*r) for r in rows]
+
+    def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many chunks hold each term (FTS5's own vocabulary table: one indexed lookup, no scan)."""
+        wanted = sorted(set(terms))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self.conn().execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", wanted)
+        found = {str(r[0]): int(r[1]) for r in rows}
+        return {t: found.get(t, 0) for t in wanted}
+
+    def chunk_count(self) -> int:
+        return int(self.conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
     # --- status ------------------------------------------------------------------------------------------
 
