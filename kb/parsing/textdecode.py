@@ -10,6 +10,7 @@ codec fits. When nothing decodes cleanly the file is refused with a reason inste
 from __future__ import annotations
 
 import codecs
+import re
 
 import charset_normalizer
 
@@ -28,6 +29,7 @@ _JAPANESE_LEGACY = ("cp932", "euc_jp", "euc_jis_2004")
 # Control bytes that never occur in text (tab, LF, VT, FF, CR and ESC do).
 _BINARY_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
 _SAMPLE = 64 * 1024
+_SCORE_SAMPLE = 4096
 _WESTERN = ("cp125", "cp775", "cp85", "cp86", "iso8859", "latin", "mac_")
 
 BINARY_ERROR = ("バイナリファイルのようです（テキストとして読めません）", "The file looks binary, not text")
@@ -51,6 +53,23 @@ def looks_binary(data: bytes) -> bool:
     return controls > max(2, len(sample) // 100)
 
 
+# (character class, weight per character) for japanese_score; everything else scores 0.
+_SCORED_CLASSES: tuple[tuple[re.Pattern[str], float], ...] = tuple(
+    (re.compile(f"[{chars}]"), weight)
+    for chars, weight in (
+        ("\u0020-\u007e\t\r\n", 0.5),  # printable ASCII
+        ("\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f", -5.0),  # C0 controls
+        ("\u3040-\u309f", 3.0),  # hiragana
+        ("\u30a0-\u30ff\u3000-\u303f", 2.0),  # katakana, Japanese punctuation
+        ("\u4e00-\u9fff\uff01-\uff5e", 1.0),  # kanji, full-width ASCII forms
+        ("\uff61-\uff9f", -1.5),  # half-width katakana: rare in real text, typical of a wrong codec
+        ("\ue000-\uf8ff\u0080-\u009f\uf900-\ufaff", -5.0),  # private use, C1 controls, compatibility kanji
+        ("\u2460-\u24ff\u2150-\u218f\u2500-\u257f", 0.5),  # ①, Ⅰ, box drawing
+        ("\u3400-\u4dbf\U00020000-\U0010ffff", -1.0),  # rare kanji
+    )
+)
+
+
 def japanese_score(text: str) -> float:
     """How much a decoded string looks like Japanese (or plain ASCII) text, per character; higher is better.
 
@@ -59,26 +78,25 @@ def japanese_score(text: str) -> float:
     """
     if not text:
         return 0.0
-    score = 0.0
-    for ch in text:
-        o = ord(ch)
-        if o < 0x80:
-            score += 0.5 if (ch.isprintable() or ch in "\t\r\n") else -5.0
-        elif 0x3040 <= o <= 0x309F:  # hiragana
-            score += 3.0
-        elif 0x30A0 <= o <= 0x30FF or 0x3000 <= o <= 0x303F:  # katakana, Japanese punctuation
-            score += 2.0
-        elif 0x4E00 <= o <= 0x9FFF or 0xFF01 <= o <= 0xFF5E:  # kanji, full-width ASCII forms
-            score += 1.0
-        elif 0xFF61 <= o <= 0xFF9F:  # half-width katakana: rare in real text, typical of a wrong codec
-            score -= 1.5
-        elif 0xE000 <= o <= 0xF8FF or 0x80 <= o <= 0x9F or 0xF900 <= o <= 0xFAFF:
-            score -= 5.0  # private use, C1 controls, compatibility kanji
-        elif 0x2460 <= o <= 0x24FF or 0x2150 <= o <= 0x218F or 0x2500 <= o <= 0x257F:
-            score += 0.5  # ①, Ⅰ, box drawing
-        elif 0x3400 <= o <= 0x4DBF or o >= 0x20000:  # rare kanji
-            score -= 1.0
-    return score / len(text)
+    sample = text[:_SCORE_SAMPLE]
+    score = sum(weight * len(pattern.findall(sample)) for pattern, weight in _SCORED_CLASSES)
+    return score / len(sample)
+
+
+def _bomless_utf16(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 without a BOM (some export tools): NULs only in the high bytes of mostly-ASCII text."""
+    if len(data) % 2:
+        return None
+    sample = data[: _SAMPLE & ~1]
+    for name, zeros, other in (
+        ("utf-16-le", sample[1::2], sample[0::2]),
+        ("utf-16-be", sample[0::2], sample[1::2]),
+    ):
+        if b"\x00" not in other and zeros.count(0) >= len(zeros) // 2:
+            text = _strict(data, name)
+            if text is not None and not looks_binary(text.encode("utf-8", "surrogatepass")):
+                return text, name
+    return None
 
 
 def _strict(data: bytes, encoding: str) -> str | None:
@@ -103,7 +121,10 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             )
         return text, name
     if looks_binary(data):
-        raise ParseError(*BINARY_ERROR)
+        utf16 = _bomless_utf16(data)
+        if utf16 is None:
+            raise ParseError(*BINARY_ERROR)
+        return utf16
 
     # ISO-2022-JP is 7-bit, so it is also valid UTF-8: its escape sequences must be checked first.
     if data.isascii() and any(esc in data for esc in _ISO2022_ESCAPES):
@@ -121,7 +142,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         text = _strict(data, name)
         if text is None:
             continue
-        score = japanese_score(text[:_SAMPLE])
+        score = japanese_score(text)
         if best is None or score > best[0]:
             best = (score, name, text)
     if best is not None and best[0] > 0.6:
@@ -136,7 +157,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             # random on short text; Windows-1252 is by far the most common Western codec in an office.
             encoding = "cp1252"
         guessed = _strict(data, encoding)
-        if guessed is not None and (best is None or japanese_score(guessed[:_SAMPLE]) >= best[0]):
+        if guessed is not None and (best is None or japanese_score(guessed) >= best[0]):
             return guessed, encoding
     if best is not None and best[0] > 0.0:
         return best[2], best[1]

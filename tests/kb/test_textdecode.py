@@ -107,3 +107,9 @@ def test_looks_binary() -> None:
     assert looks_binary(b"abc\x00def")
     assert not looks_binary("普通のテキスト\r\n\t".encode())
     assert not looks_binary(b"\x1b$B%F%9%H\x1b(B")  # ISO-2022-JP escapes are text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_bomless_utf16_of_mostly_ascii_text(encoding: str) -> None:
+    text = "Expense report 経費精算 2024\r\nTotal: 12,000 yen\r\n"
+    assert decode_bytes(text.encode(encoding)) == (text, encoding)
