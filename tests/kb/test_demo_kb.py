@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import importlib.util
 import io
 import json
@@ -223,6 +224,32 @@ TITLES = {
 }
 
 
+@functools.cache
+def slide_count() -> int:
+    return len(pptx_slides(DOCUMENTS["pptx"]))
+
+
+@functools.cache
+def travel_pages() -> tuple[str, ...]:
+    return tuple(pdf_pages(DOCUMENTS["pdf"]))
+
+
+def check_pdf_page(citation: str, page: int) -> None:
+    """"p.N 第k条" must name a page that article is on (it may have started on an earlier page)."""
+    pages = travel_pages()
+    assert 1 <= page <= len(pages), citation
+
+    def first_page(marker: str) -> int:
+        return next((i + 1 for i, text in enumerate(pages) if marker in text), len(pages) + 1)
+
+    for number in re.findall(r"第(\d+)条", citation):
+        start = first_page(f"第{number}条（")
+        end = min(first_page(f"第{int(number) + 1}条（"), len(pages))
+        assert start <= page <= end, f"{citation}: 第{number}条 is on pp.{start}-{end}"
+    for table in re.findall(r"別表第\d+", citation):
+        assert f"{table}　" in pages[page - 1], citation  # the table caption, not a mention
+
+
 def check_citation(citation: str, texts: dict[str, str]) -> None:
     title = next((t for t in TITLES if citation.startswith(t)), None)
     assert title is not None, f"cites an unknown document: {citation}"
@@ -230,8 +257,10 @@ def check_citation(citation: str, texts: dict[str, str]) -> None:
     for article in re.findall(r"第\d+条", citation):
         assert re.search(article + r"（", text), f"{citation}: {article} not in {title}"
     for slide in re.findall(r"スライド(\d+)", citation):
-        assert int(slide) <= len(pptx_slides(DOCUMENTS["pptx"])), citation
-    for quoted in re.findall(r"「(.+?)」", citation):
+        assert int(slide) <= slide_count(), citation
+    for page in re.findall(r"p\.(\d+)", citation):
+        check_pdf_page(citation, int(page))
+    for quoted in re.findall(r"(?<!シート)「(.+?)」", citation):
         assert quoted in text, f"{citation}: {quoted} not in {title}"
 
 
@@ -296,31 +325,33 @@ def is_date(value: Any) -> bool:
 
 def test_logbook_floor_notes(logbook: dict[str, Any]) -> None:
     assert "_about" in logbook
-    notes = logbook["floor_notes"]
+    notes = logbook["notes"]
     assert 50 <= len(notes) <= 80
     assert len({n["id"] for n in notes}) == len(notes)
     for note in notes:
         assert note["category"] in NOTE_CATEGORIES, note
         assert note["severity"] in SEVERITIES, note
         assert note["status"] in NOTE_STATUSES, note
-        assert note["place"] and note["department"] and note["text"]
-        created = dt.datetime.fromisoformat(note["created_at"])
-        assert dt.datetime(2025, 11, 1) <= created <= dt.datetime(2026, 11, 30)
-        assert note["due_date"] is None or is_date(note["due_date"])
+        assert note["place"] and note["department"] and note["text"] and note["owner"]
+        occurred = dt.datetime.fromisoformat(note["occurred_at"])
+        assert dt.datetime(2025, 11, 26) <= occurred <= dt.datetime(2026, 11, 26)
+        assert note["due_date"] == "" or is_date(note["due_date"])
         if note["status"] == "対応済":
             assert is_date(note["resolved_date"]), note
-            assert dt.date.fromisoformat(note["resolved_date"]) >= created.date()
+            assert dt.date.fromisoformat(note["resolved_date"]) >= occurred.date()
         else:
-            assert note["resolved_date"] is None, note
+            assert note["resolved_date"] == "", note
         assert isinstance(note["anonymous"], bool)
         if note["anonymous"]:
-            assert note["reporter"] is None
-        for follow_up in note["follow_ups"]:
-            assert dt.datetime.fromisoformat(follow_up["at"]) >= created
-            assert follow_up["by"] and follow_up["text"]
+            assert note["speaker"] == ""
+        for follow_up in note["followups"]:
+            assert dt.datetime.fromisoformat(follow_up["at"]) >= occurred
+            assert follow_up["staff"] and follow_up["text"]
     assert {n["category"] for n in notes} == NOTE_CATEGORIES
+    assert {n["severity"] for n in notes} == SEVERITIES
     assert {n["status"] for n in notes} == NOTE_STATUSES
-    assert any(n["anonymous"] for n in notes) and any(n["follow_ups"] for n in notes)
+    assert any(n["anonymous"] for n in notes) and any(n["followups"] for n in notes)
+    assert any(n["cause"] and n["countermeasure"] for n in notes), "some near misses (ヒヤリハット)"
 
 
 def test_logbook_inquiries(logbook: dict[str, Any], all_texts: dict[str, str]) -> None:
@@ -331,21 +362,32 @@ def test_logbook_inquiries(logbook: dict[str, Any], all_texts: dict[str, str]) -
         assert inquiry["channel"] in CHANNELS, inquiry
         assert inquiry["status"] in INQUIRY_STATUSES, inquiry
         assert inquiry["resolution"] in RESOLUTIONS, inquiry
-        assert inquiry["department"] and inquiry["question"] and inquiry["staff"] and inquiry["category"]
+        assert inquiry["department"] and inquiry["question"] and inquiry["answer"] and inquiry["staff"]
+        assert inquiry["category"]
         assert isinstance(inquiry["minutes"], int) and 1 <= inquiry["minutes"] <= 120
-        created = dt.datetime.fromisoformat(inquiry["created_at"])
-        assert dt.datetime(2025, 11, 1) <= created <= dt.datetime(2026, 11, 30)
+        occurred = dt.datetime.fromisoformat(inquiry["occurred_at"])
+        assert dt.datetime(2025, 11, 26) <= occurred <= dt.datetime(2026, 11, 26)
         for source in inquiry["sources"]:
-            assert (DEMO / source["document"]).is_file(), source
-            stem = Path(source["document"]).stem
-            check_citation(f"{stem} {source['location']}", all_texts)
-        rating = inquiry["rating"]
-        if rating is not None:
-            assert rating["value"] in ("good", "bad") and rating["reason"]
+            assert (DEMO / source["path"]).is_file(), source
+            assert source["title"] == Path(source["path"]).stem
+            check_citation(f"{source['title']} {source['location']}", all_texts)
+        assert inquiry["rating"] in ("Good", "Bad", "")
+        assert bool(inquiry["rating"]) == bool(inquiry["rating_reason"])
     assert {q["channel"] for q in inquiries} == CHANNELS
+    assert {q["status"] for q in inquiries} == INQUIRY_STATUSES
     assert {q["resolution"] for q in inquiries} == RESOLUTIONS
-    unanswered = [q for q in inquiries if not q["sources"]]
-    assert len(unanswered) >= 3, "a few questions the rules do not answer"
-    topics = [q["topic"] for q in inquiries]
-    repeated = {topic for topic in topics if topics.count(topic) >= 3}
-    assert len(repeated) >= 3, "some questions come back again and again"
+    assert {q["rating"] for q in inquiries} == {"Good", "Bad", ""}
+    assert len([q for q in inquiries if not q["sources"]]) >= 3, "a few questions the rules do not answer"
+    cited = [(s["path"], s["location"]) for q in inquiries for s in q["sources"]]
+    assert len({c for c in cited if cited.count(c) >= 3}) >= 3, "some questions come back again and again"
+
+
+def test_logbook_loads_into_the_logbook_records(logbook: dict[str, Any]) -> None:
+    """The demo data must be loadable as the product's own records (desktop/logbook/records.py)."""
+    records = pytest.importorskip("desktop.logbook.records")
+    for data in logbook["notes"]:
+        note = records.Note(**{**data, "followups": [records.FollowUp(**f) for f in data["followups"]]})
+        note.validate(list(records.DEFAULT_NOTE_CATEGORIES))
+    for data in logbook["inquiries"]:
+        inquiry = records.Inquiry(**{**data, "sources": [records.Source(**s) for s in data["sources"]]})
+        inquiry.validate(list(records.DEFAULT_INQUIRY_CATEGORIES))
