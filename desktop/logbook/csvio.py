@@ -183,7 +183,10 @@ def read_csv(kind: str, path: Path) -> ReadResult:
         head = next(reader)
     except StopIteration:
         raise ImportFileError("ファイルが空です", "the file is empty") from None
-    keys, unknown = map_header(kind, [unneutralize(c) for c in head])
+    try:
+        keys, unknown = map_header(kind, [unneutralize(c) for c in head])
+    except ValidationError as exc:
+        raise ImportFileError(exc.ja, exc.en) from None
     rows: list[tuple[int, list[str]]] = []
     try:
         for cells in reader:

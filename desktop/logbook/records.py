@@ -153,6 +153,10 @@ class Inquiry:
     created_at: str = ""
     updated_at: str = ""
 
+    def normalize(self) -> None:
+        """Canonical forms (ISO date-time) so equal records compare and export equal."""
+        self.occurred_at = normalize_datetime(self.occurred_at)
+
     def validate(self, categories: list[str] | None = None) -> None:
         for name, ja in (
             ("question", "質問"),
@@ -207,6 +211,15 @@ class Note:
     id: str = field(default_factory=new_id)
     created_at: str = ""
     updated_at: str = ""
+
+    def normalize(self) -> None:
+        """Canonical forms (ISO dates, split tags) so equal records compare and export equal."""
+        self.occurred_at = normalize_datetime(self.occurred_at)
+        self.due_date = normalize_date(self.due_date, "期限", "due_date")
+        self.resolved_date = normalize_date(self.resolved_date, "解決日", "resolved_date")
+        self.tags = split_tags(self.tags)
+        for fu in self.followups:
+            fu.at = normalize_datetime(fu.at, "対応日時", "followups")
 
     def validate(self, categories: list[str] | None = None) -> None:
         for name, ja in (

@@ -29,7 +29,6 @@ from desktop.logbook.records import (
     ValidationError,
     check_text,
     join_tags,
-    normalize_date,
     normalize_datetime,
     now_iso,
     split_tags,
@@ -371,13 +370,9 @@ class NoteRepository(_RecordRepository):
 
     kind = "notes"
 
-    def _normalize(self, n: Note) -> None:
-        n.occurred_at = normalize_datetime(n.occurred_at)
-        n.due_date = normalize_date(n.due_date, "期限", "due_date")
-        n.resolved_date = normalize_date(n.resolved_date, "解決日", "resolved_date")
-        n.tags = split_tags(n.tags)
-        for fu in n.followups:
-            fu.at = normalize_datetime(fu.at, "対応日時", "followups")
+    @staticmethod
+    def _normalize(n: Note) -> None:
+        n.normalize()
 
     def add(self, note: Note) -> Note:
         self._normalize(note)
@@ -517,7 +512,7 @@ class InquiryRepository(_RecordRepository):
 
     @staticmethod
     def _normalize(q: Inquiry) -> None:
-        q.occurred_at = normalize_datetime(q.occurred_at)
+        q.normalize()
 
     def add(self, inquiry: Inquiry) -> Inquiry:
         self._normalize(inquiry)

@@ -142,6 +142,8 @@ def parse_rows(kind: str, keys: list[str | None], rows: Sequence[tuple[int, Sequ
         values = {k: (cells[i] if i < len(cells) else "") for i, k in enumerate(keys) if k is not None}
         try:
             record = _build(kind, values)
+            record.normalize()
+            record.validate(None)  # categories are checked (and new ones added) by the merge
         except (ValidationError, ValueError, TypeError, KeyError) as exc:
             out.errors.append(RowError(row_no, str(exc)))
             continue

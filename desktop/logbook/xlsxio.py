@@ -19,7 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from desktop.logbook.csvio import ExportResult, ImportFileError, ReadResult, raise_row_errors, write_atomic
-from desktop.logbook.records import Inquiry, Note
+from desktop.logbook.records import Inquiry, Note, ValidationError
 from desktop.logbook.tabular import columns, header, map_header, parse_rows, record_cells
 
 SHEET_TITLES = {"notes": "現場の声", "inquiries": "問い合わせ"}
@@ -95,7 +95,10 @@ def read_xlsx(kind: str, path: Path) -> ReadResult:
             head = [_cell_text(v) for v in next(rows_iter)]
         except StopIteration:
             raise ImportFileError("シートが空です", "the sheet is empty") from None
-        keys, unknown = map_header(kind, head)
+        try:
+            keys, unknown = map_header(kind, head)
+        except ValidationError as exc:
+            raise ImportFileError(exc.ja, exc.en) from None
         rows = [(i, [_cell_text(v) for v in r]) for i, r in enumerate(rows_iter, start=2)]
     finally:
         wb.close()
