@@ -44,6 +44,7 @@ ARTICLE_RE = re.compile(rf"^(【)?第({_NUM})条(?:の({_NUM}))?(?=$|[\s　（(�
 _CHAPTER_RE = re.compile(rf"^第({_NUM})(編|章|節|款)(?=$|[\s　（(])")
 _TOC_LEADERS = re.compile(r"…|‥|・・・|\.\.\.|･･･")
 PAREN_TITLE_RE = re.compile(r"^[（(]([^（）()]{1,30})[）)]$")
+_PAREN_LEAD_RE = re.compile(r"^[（(]([^（）()]{1,30})[）)]")
 _SENTENCE_MARKS = re.compile(r"[。、，,.]")
 
 # Levels of headings found by pattern; markup headings (#, Heading 1, <h2>) use 1–6 and sit above these.
@@ -177,6 +178,9 @@ def classify_heading(text: str) -> tuple[int, str, str | None, bool] | None:
         paren = PAREN_TITLE_RE.match(rest)
         if paren:
             return ARTICLE_LEVEL, f"{article}（{paren.group(1).strip()}）", article, True
+        lead = _PAREN_LEAD_RE.match(rest)
+        if lead:  # "第1条（目的）この規程は…": title and body on one line
+            return ARTICLE_LEVEL, f"{article}（{lead.group(1).strip()}）", article, False
         if len(rest) <= 20 and not _SENTENCE_MARKS.search(rest):
             return ARTICLE_LEVEL, f"{article}（{rest}）", article, True
         return ARTICLE_LEVEL, article, article, False
@@ -379,7 +383,8 @@ def line_range(start: int | None, end: int | None) -> str:
 
 def path_label(heading_path: list[str], title: str) -> str:
     """Heading path for a location, without a leading heading that only repeats the document title."""
-    path = heading_path[1:] if len(heading_path) > 1 and heading_path[0] == title else heading_path
+    repeats_title = bool(heading_path) and title.startswith(heading_path[0])
+    path = heading_path[1:] if len(heading_path) > 1 and repeats_title else heading_path
     return " > ".join(path)
 
 

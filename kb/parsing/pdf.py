@@ -59,16 +59,25 @@ def repair_page_text(raw: str) -> list[str]:
     for i in (nonblank[:1] + nonblank[-1:]) if nonblank else []:
         if _PAGE_LABEL.match(lines[i]):  # printed page number ("- 38 -") at the top or bottom
             lines[i] = ""
+    # A line that was wrapped mid-sentence runs (nearly) the full text width; a shorter one ended on purpose
+    # (a title, a table cell, the last line of a paragraph).
+    lengths = sorted(len(ln) for ln in lines if ln)
+    full_width = lengths[(len(lengths) * 9) // 10] if lengths else 0
     out: list[str] = []
+    last_len = 0
     for ln in lines:
         if not ln:
             if out and out[-1]:
                 out.append("")
             continue
+        physical_len = len(ln)
         ln = _repair_inline(ln)
         prev = out[-1] if out else ""
+        wrapped = last_len >= full_width * 0.7
+        last_len = physical_len
         if (
             prev
+            and wrapped
             and not prev.endswith(_ENDS_SENTENCE)
             and not _STANDALONE.match(prev)
             and not _STARTS_BLOCK.match(ln)
