@@ -923,7 +923,7 @@ def build_pptx(out: Path) -> None:
         if table_spec is not None:
             header, rows = table_spec
             shape = slide.shapes.add_table(
-                len(rows) + 1, len(header), Inches(0.9), Inches(3.9), Inches(11.5), Inches(0.45 * (len(rows) + 1))
+                len(rows) + 1, len(header), Inches(0.9), Inches(3.6), Inches(11.5), Inches(0.42 * (len(rows) + 1))
             )
             table = shape.table
             for col, width in enumerate((5.0, 3.5, 3.0)):

@@ -38,7 +38,16 @@ DOCUMENTS = {
 }
 
 # DESIGN.md §5
-NOTE_CATEGORIES = {"設備・備品", "空調・照明・騒音", "安全・防災", "清掃・衛生", "IT・機器", "制度・ルール", "働き方・人間関係", "その他"}
+NOTE_CATEGORIES = {
+    "設備・備品",
+    "空調・照明・騒音",
+    "安全・防災",
+    "清掃・衛生",
+    "IT・機器",
+    "制度・ルール",
+    "働き方・人間関係",
+    "その他",
+}
 SEVERITIES = {"低", "中", "高", "緊急"}
 NOTE_STATUSES = {"新規", "対応中", "対応済", "見送り"}
 CHANNELS = {"電話", "対面", "メール", "チャット", "その他"}
@@ -126,7 +135,11 @@ def test_every_format_is_present_once_and_small() -> None:
     for kind, path in DOCUMENTS.items():
         assert path.is_file(), f"missing demo document for {kind}: {path.name}"
         assert 1_000 < path.stat().st_size < 1_000_000, path.name
-    suffixes = [p.suffix.lstrip(".") for p in DEMO.iterdir() if p.is_file() and p.name not in ("README.md", "QUESTIONS.md")]
+    suffixes = [
+        p.suffix.lstrip(".")
+        for p in DEMO.iterdir()
+        if p.is_file() and p.name not in ("README.md", "QUESTIONS.md")
+    ]
     assert sorted(suffixes) == sorted(DOCUMENTS)
 
 
@@ -159,8 +172,17 @@ def test_csv_is_cp932_and_keeps_codes_as_text() -> None:
 
 def test_docx_opens_and_has_articles() -> None:
     text = docx_text(DOCUMENTS["docx"])
-    for expected in ("経費精算規程", "第5条（締め日及び申請期限）", "翌月10日まで", "立替金", "領収書", "交際費",
-                     "第14条（承認フロー）", "様式第1号", "承認権限表"):
+    for expected in (
+        "経費精算規程",
+        "第5条（締め日及び申請期限）",
+        "翌月10日まで",
+        "立替金",
+        "領収書",
+        "交際費",
+        "第14条（承認フロー）",
+        "様式第1号",
+        "承認権限表",
+    ):
         assert expected in text, expected
 
 
@@ -219,8 +241,14 @@ def test_markdown_and_html() -> None:
 
 # Where the FAQ, QUESTIONS.md and the logbook cite "<title> 第N条", that article must exist in the title's file.
 TITLES = {
-    "経費精算規程": "docx", "出張旅費規程": "pdf", "慶弔見舞金規程": "md", "社内よくある質問": "xlsx",
-    "防災・避難マニュアル": "pptx", "オフィス利用ガイド": "html", "社用車利用ルール": "txt", "備品一覧": "csv",
+    "経費精算規程": "docx",
+    "出張旅費規程": "pdf",
+    "慶弔見舞金規程": "md",
+    "社内よくある質問": "xlsx",
+    "防災・避難マニュアル": "pptx",
+    "オフィス利用ガイド": "html",
+    "社用車利用ルール": "txt",
+    "備品一覧": "csv",
 }
 
 
@@ -235,7 +263,7 @@ def travel_pages() -> tuple[str, ...]:
 
 
 def check_pdf_page(citation: str, page: int) -> None:
-    """"p.N 第k条" must name a page that article is on (it may have started on an earlier page)."""
+    """ "p.N 第k条" must name a page that article is on (it may have started on an earlier page)."""
     pages = travel_pages()
     assert 1 <= page <= len(pages), citation
 
@@ -260,6 +288,13 @@ def check_citation(citation: str, texts: dict[str, str]) -> None:
         assert int(slide) <= slide_count(), citation
     for page in re.findall(r"p\.(\d+)", citation):
         check_pdf_page(citation, int(page))
+    if title == "備品一覧":  # "行 7（PC-0240）": that row holds that code
+        lines = text.splitlines()
+        for row, code in re.findall(r"行 ?(\d+)（([A-Z]+-\d+)）", citation):
+            assert lines[int(row) - 1].startswith(code + ","), citation
+    if title == "社内よくある質問":  # "シート「FAQ」 行24": a question row of the sheet
+        for row in re.findall(r"行(\d+)", citation):
+            assert 2 <= int(row) <= len(xlsx_rows(DOCUMENTS["xlsx"])), citation
     for quoted in re.findall(r"(?<!シート)「(.+?)」", citation):
         assert quoted in text, f"{citation}: {quoted} not in {title}"
 
