@@ -173,3 +173,20 @@ def test_pack_rows_repeats_the_header_and_bounds_size() -> None:
     assert blocks[0][0] == 2 and blocks[-1][1] == 399
     huge = list(pack_rows([(5, "x" * 5000)], "h"))
     assert all(len(text) <= MAX_CHARS for _, _, text in huge) and len(huge) >= 5
+
+
+def test_article_title_and_body_on_one_line() -> None:
+    sections = sectionize(
+        lines("第1条（目的）この規程は、出張旅費について定める。\n第2条（日当）日当は2,000円とする。")
+    )
+    assert [s.heading_path for s in sections] == [["第1条（目的）"], ["第2条（日当）"]]
+    assert [s.article for s in sections] == ["第1条", "第2条"]
+
+
+def test_path_label_drops_a_leading_heading_that_repeats_the_title() -> None:
+    from kb.chunking import path_label
+
+    assert path_label(["就業規則", "第1章 総則", "第1条（目的）"], "就業規則") == "第1章 総則 > 第1条（目的）"
+    assert path_label(["オフィス利用ガイド", "会議室"], "オフィス利用ガイド｜社内ポータル") == "会議室"
+    assert path_label(["就業規則"], "就業規則") == "就業規則"
+    assert path_label(["第1章 総則"], "賃金規程") == "第1章 総則"

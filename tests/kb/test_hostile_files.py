@@ -8,6 +8,7 @@ import os
 import pickle
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import docx
 import openpyxl
@@ -265,3 +266,17 @@ def test_no_handle_left_open_after_parsing(tmp_path: Path, suffix: str) -> None:
 def test_parse_error_survives_pickling() -> None:
     error = pickle.loads(pickle.dumps(ParseError("壊れています", "damaged")))
     assert (error.reason_ja, error.reason_en) == ("壊れています", "damaged")
+
+
+def test_file_locked_by_another_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What Windows reports for a file another program holds open exclusively (root on Linux never sees it)."""
+    path = make_valid(tmp_path / "使用中.csv")
+    real_open = Path.open
+
+    def locked_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == path:
+            raise PermissionError(13, "The process cannot access the file because it is being used")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", locked_open)
+    assert_refused(path, "開けません", "locked")
