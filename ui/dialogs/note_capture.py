@@ -1,0 +1,357 @@
+"""Quick capture of a floor note (現場の声), opened by Ctrl+Shift+N from anywhere in the app.
+
+Built to be filled in a few seconds with the keyboard only: the text has the focus, Tab walks through
+place → department → category → severity, Ctrl+Enter saves, Esc cancels (and asks first when text would be
+lost). The model, when one is loaded, suggests category, severity and tags off the UI thread; a suggestion
+never overrides a field the user already chose. If saving fails the dialog stays open with the message, so
+nothing typed is ever lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+import ui.dialogs as common
+from ui import catalog_log  # noqa: F401 — registers the English strings
+from ui.i18n import t
+from ui.workers import workers
+
+log = logging.getLogger(__name__)
+
+SUGGEST_PAUSE_MS = 1500  # typing pause after which a loaded model is asked for a suggestion
+SUGGEST_MIN_CHARS = 12
+
+
+class NoteCaptureDialog(QDialog):
+    """Quick floor-note capture.
+
+    Signals: ``saved(dict)`` with the stored note, emitted once it is in the logbook.
+    """
+
+    saved = Signal(object)
+
+    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWindowTitle(t("現場の声を記録"))
+        self.setMinimumWidth(560)
+        self._user_chose: set[str] = set()
+        self._suggest_job: Any = None
+        self._suggested_for = ""
+        self._saving = False
+        self._categories: list[str] = list(common.Choices().note_categories)
+        self.choices_job: Any = None
+        self._build()
+        self._fill_defaults()
+        self._load_choices()
+        self.text.setFocus()
+
+    # ---- layout --------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText(t("何があったか・誰が困っているか（例：3階給湯室の蛍光灯がちらつく）"))
+        self.text.setTabChangesFocus(True)
+        self.text.setMinimumHeight(110)
+
+        self.place = common.history_combo(t("例：本社3階 給湯室"))
+        self.department = common.history_combo(t("例：営業部"))
+        self.category = QComboBox()
+        self.category.setPlaceholderText(t("未選択（その他）"))
+        self.severity = QComboBox()
+        self.tags = QLineEdit()
+        self.tags.setPlaceholderText(t("読点・カンマ区切り（任意）"))
+        self.speaker = QLineEdit()
+        self.speaker.setPlaceholderText(t("話した人（任意）"))
+        self.anonymous = QCheckBox(t("匿名（話した人を記録しない）"))
+        self.anonymous.toggled.connect(self._anonymous_toggled)
+
+        self.suggest_button = QPushButton(t("AIに提案させる"))
+        self.suggest_button.setToolTip(t("読み込んだモデルが分類・重要度・タグを提案します（選んだ項目は変えません）"))
+        self.suggest_button.clicked.connect(self.request_suggestion)
+        self.suggest_status = QLabel("")
+        self.suggest_status.setObjectName("muted")
+        self.suggest_status.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow(t("内容"), self.text)
+        place_row = QHBoxLayout()
+        place_row.addWidget(self.place, 3)
+        place_row.addWidget(QLabel(t("部署")))
+        place_row.addWidget(self.department, 2)
+        form.addRow(t("場所"), place_row)
+        cat_row = QHBoxLayout()
+        cat_row.addWidget(self.category, 3)
+        cat_row.addWidget(QLabel(t("重要度")))
+        cat_row.addWidget(self.severity, 1)
+        form.addRow(t("分類"), cat_row)
+        form.addRow(t("タグ"), self.tags)
+        ai_row = QHBoxLayout()
+        ai_row.addWidget(self.suggest_button)
+        ai_row.addWidget(self.suggest_status, 1)
+        form.addRow("", ai_row)
+        who_row = QHBoxLayout()
+        who_row.addWidget(self.speaker, 1)
+        who_row.addWidget(self.anonymous)
+        form.addRow(t("話した人"), who_row)
+
+        # ヒヤリハット details: optional, folded away so the quick path stays short.
+        self.details_toggle = QToolButton()
+        self.details_toggle.setText(t("ヒヤリハット詳細（原因・起こりうること・対策）"))
+        self.details_toggle.setCheckable(True)
+        self.details_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_toggle.setAutoRaise(True)
+        self.details_toggle.toggled.connect(self._toggle_details)
+        self.details = QWidget()
+        details_form = QFormLayout(self.details)
+        details_form.setContentsMargins(16, 0, 0, 0)
+        self.cause = QLineEdit()
+        self.consequence = QLineEdit()
+        self.countermeasure = QLineEdit()
+        details_form.addRow(t("原因"), self.cause)
+        details_form.addRow(t("起こりうること"), self.consequence)
+        details_form.addRow(t("対策"), self.countermeasure)
+        self.details.setVisible(False)
+
+        self.error = QLabel("")
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setVisible(False)
+
+        self.save_button = QPushButton(t("保存 (Ctrl+Enter)"))
+        self.save_button.setObjectName("primary")
+        self.save_button.setDefault(False)
+        self.save_button.setAutoDefault(False)
+        self.save_button.clicked.connect(self.save)
+        cancel = QPushButton(t("キャンセル (Esc)"))
+        cancel.setAutoDefault(False)
+        cancel.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.save_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.details_toggle)
+        layout.addWidget(self.details)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.save)
+
+        self.category.activated.connect(lambda _i: self._user_chose.add("category"))
+        self.severity.activated.connect(lambda _i: self._user_chose.add("severity"))
+        self.tags.textEdited.connect(lambda _s: self._user_chose.add("tags"))
+
+        self._pause = QTimer(self)
+        self._pause.setSingleShot(True)
+        self._pause.setInterval(SUGGEST_PAUSE_MS)
+        self._pause.timeout.connect(self._auto_suggest)
+        self.text.textChanged.connect(self._pause.start)
+
+    def _anonymous_toggled(self, anonymous: bool) -> None:
+        if anonymous:
+            self.speaker.clear()
+        self.speaker.setEnabled(not anonymous)
+
+    def _toggle_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.details_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.adjustSize()
+
+    def _fill_defaults(self) -> None:
+        """The fixed lists at once, so the dialog is usable before the logbook answers."""
+        defaults = common.Choices()
+        self.category.addItems(defaults.note_categories)
+        self.category.setCurrentIndex(-1)
+        common.fill_vocab(self.severity, common.SEVERITIES)
+        self.severity.setCurrentIndex(0)
+
+    def _load_choices(self) -> None:
+        """The edited category list and the place/department history (most used first), off the UI thread."""
+        self.choices_job = workers().run(
+            "note-choices",
+            lambda: common.load_choices(self.services),
+            success=self._choices_loaded,
+            failure=lambda exc: self._show_error(common.describe(exc)),
+            owner=self,
+        )
+
+    def _choices_loaded(self, choices: common.Choices) -> None:
+        if "category" not in self._user_chose and self.category.currentIndex() < 0:
+            self.category.clear()
+            self.category.addItems(choices.note_categories)
+            self.category.setCurrentIndex(-1)
+        else:
+            common.set_items_keep(self.category, choices.note_categories)
+        common.fill_history(self.place, choices.places)
+        common.fill_history(self.department, choices.departments)
+        self._categories = choices.note_categories
+
+    # ---- values --------------------------------------------------------------------------------------
+
+    def values(self) -> dict[str, Any]:
+        tags = [p.strip() for p in self.tags.text().replace("、", ",").split(",") if p.strip()]
+        return {
+            "text": self.text.toPlainText().strip(),
+            "place": self.place.currentText().strip(),
+            "department": self.department.currentText().strip(),
+            "category": self.category.currentText().strip() or common.FALLBACK_CATEGORY,
+            "severity": common.combo_value(self.severity),
+            "tags": tags,
+            "anonymous": self.anonymous.isChecked(),
+            "speaker": "" if self.anonymous.isChecked() else self.speaker.text().strip(),
+            "cause": self.cause.text().strip(),
+            "consequence": self.consequence.text().strip(),
+            "countermeasure": self.countermeasure.text().strip(),
+        }
+
+    def has_typed_text(self) -> bool:
+        v = self.values()
+        return bool(v["text"] or v["cause"] or v["consequence"] or v["countermeasure"])
+
+    # ---- saving --------------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        if self._saving:
+            return
+        values = self.values()
+        if not values["text"]:
+            self._show_error(t("内容を入力してください。"))
+            self.text.setFocus()
+            return
+        self._saving = True
+        self.save_button.setEnabled(False)
+        self.error.setVisible(False)
+        workers().run(
+            "save-note",
+            lambda: common.add_note(self.services, values),
+            success=self._saved,
+            failure=self._save_failed,
+            owner=self,
+        )
+
+    def _saved(self, note: Any) -> None:
+        self._saving = False
+        self.save_button.setEnabled(True)
+        self.saved.emit(note)
+        common.announce(self, t("現場の声を記録しました"))
+        self.accept()
+
+    def _save_failed(self, exc: BaseException) -> None:
+        self._saving = False
+        self.save_button.setEnabled(True)
+        log.warning("saving a floor note failed: %s", type(exc).__name__)
+        self._show_error(t("保存できませんでした。入力内容はそのままです。") + "\n" + common.describe(exc))
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(True)
+
+    def reject(self) -> None:
+        if self._saving:
+            return
+        if self.has_typed_text():
+            answer = QMessageBox.question(
+                self,
+                t("入力を破棄しますか？"),
+                t("入力した内容は保存されません。破棄してよろしいですか？"),
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Discard:
+                return
+        self._cancel_suggestion()
+        super().reject()
+
+    def done(self, result: int) -> None:
+        self._cancel_suggestion()
+        super().done(result)
+
+    # ---- AI suggestion -------------------------------------------------------------------------------
+
+    def _auto_suggest(self) -> None:
+        text = self.text.toPlainText().strip()
+        if len(text) < SUGGEST_MIN_CHARS or text == self._suggested_for:
+            return
+        if {"category", "severity"} <= self._user_chose:
+            return
+        if common.model_ready(self.services):
+            self.request_suggestion()
+
+    def request_suggestion(self) -> None:
+        text = self.text.toPlainText().strip()
+        if not text:
+            self.suggest_status.setText(t("先に内容を入力してください。"))
+            return
+        if not common.model_ready(self.services):
+            self.suggest_status.setText(t("モデルが読み込まれていません（モデル画面で選べます）。"))
+            return
+        if self._suggest_job is not None:
+            return
+        self._suggested_for = text
+        self.suggest_status.setText(t("AIが考えています…"))
+        self.suggest_button.setEnabled(False)
+        categories = list(self._categories)
+        self._suggest_job = workers().run(
+            "suggest-note-fields",
+            lambda: common.suggest_fields(self.services, text, categories),
+            success=self._apply_suggestion,
+            failure=self._suggestion_failed,
+            owner=self,
+        )
+
+    def _apply_suggestion(self, suggestion: Any) -> None:
+        self._suggest_job = None
+        self.suggest_button.setEnabled(True)
+        fields = suggestion if isinstance(suggestion, dict) else {}
+        applied: list[str] = []
+        if fields.get("category") and "category" not in self._user_chose:
+            i = self.category.findText(str(fields["category"]))
+            if i >= 0:
+                self.category.setCurrentIndex(i)
+                applied.append(str(fields["category"]))
+        severity = str(fields.get("severity") or "")
+        if severity and "severity" not in self._user_chose and common.select_value(self.severity, severity):
+            applied.append(t(severity))
+        tags = [str(x) for x in fields.get("tags") or []]
+        if tags and "tags" not in self._user_chose and not self.tags.text().strip():
+            self.tags.setText("、".join(tags))
+            applied.append("、".join(tags))
+        if applied:
+            self.suggest_status.setText(t("AIの提案：{what}（変更できます）", what=" / ".join(applied)))
+        else:
+            self.suggest_status.setText(t("AIの提案はありません（選択済みの項目はそのままです）"))
+
+    def _suggestion_failed(self, exc: BaseException) -> None:
+        self._suggest_job = None
+        self.suggest_button.setEnabled(True)
+        self.suggest_status.setText(t("AIの提案を取得できませんでした：") + common.describe(exc))
+
+    def _cancel_suggestion(self) -> None:
+        self._pause.stop()
+        if self._suggest_job is not None:
+            self._suggest_job.close()
+            self._suggest_job = None
