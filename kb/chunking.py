@@ -263,6 +263,7 @@ def sectionize(lines: Iterable[Line]) -> list[Section]:
             if article and cur.lines and PAREN_TITLE_RE.match(cur.lines[-1].text.strip()):
                 # "（年次有給休暇）" just above "第２３条 …" is the article's title
                 carried = [cur.lines.pop()]
+                cur.heading_only = all(_is_heading_line(x) for x in cur.lines)
                 if label == article:
                     label += "（" + PAREN_TITLE_RE.match(carried[0].text.strip()).group(1).strip() + "）"  # type: ignore[union-attr]
             state.open(level, label, article, ln.page, carried)
@@ -274,6 +275,15 @@ def sectionize(lines: Iterable[Line]) -> list[Section]:
             cur.heading_only = False
     state.sections.append(state.current)
     return _drop_empty(state.sections)
+
+
+def _is_heading_line(line: Line) -> bool:
+    """Blank, a markup heading, or a heading line without body text (第1章 総則, 第1条（目的）, 【…】)."""
+    text = line.text.strip()
+    if not text or line.level is not None:
+        return True
+    kind = classify_heading(text)
+    return kind is not None and kind[3]
 
 
 def _is_toc_neighbour(items: list[Line], i: int, step: int) -> bool:

@@ -190,3 +190,10 @@ def test_path_label_drops_a_leading_heading_that_repeats_the_title() -> None:
     assert path_label(["オフィス利用ガイド", "会議室"], "オフィス利用ガイド｜社内ポータル") == "会議室"
     assert path_label(["就業規則"], "就業規則") == "就業規則"
     assert path_label(["第1章 総則"], "賃金規程") == "第1章 総則"
+
+
+def test_chapter_line_before_a_bracket_title_is_not_a_chunk_of_its_own() -> None:
+    text = "第1章　総則\n\n（目的）\n第1条　この要領は備品の管理について定める。"
+    sections = sectionize(lines(text))
+    assert len(sections) == 1
+    assert sections[0].heading_path == ["第1章 総則", "第1条（目的）"]
