@@ -25,7 +25,7 @@ def _heading_level(paragraph: Paragraph) -> tuple[int | None, bool]:
         return None, False
     name = name.strip()
     if name.lower() in _TITLE_STYLES:
-        return 1, True
+        return 0, True  # above Heading 1, so chapters nest under the document title
     m = _HEADING_STYLE.match(name)
     return (int(m.group(1)), False) if m else (None, False)
 

@@ -41,6 +41,7 @@ _PAGE_LABEL = re.compile(r"^[-－–—\s]*[0-9０-９]{1,4}[-－–—\s]*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ENDS_SENTENCE = ("。", "：", ":", "」", "．")
 
+_IN_MEMORY_LIMIT = 64 * 1024 * 1024
 PASSWORD_ERROR = ("パスワードで保護されたPDFです", "The PDF is password-protected")
 
 
@@ -94,11 +95,52 @@ def repair_page_text(raw: str) -> list[str]:
     return out
 
 
-def parse_pdf(path: Path) -> ParsedDocument:
-    """Parse a PDF file; the file is read into memory first so no handle stays open (no lock on Windows)."""
-    data = path.read_bytes()
+def _open(path: Path) -> pypdfium2.PdfDocument:
+    """Open from memory (small files) or from a Python file object that pdf.close() closes (large ones).
+
+    Either way Python owns the handle, so nothing stays locked after close() and non-ASCII paths work on
+    every platform.
+    """
+    if path.stat().st_size <= _IN_MEMORY_LIMIT:
+        return pypdfium2.PdfDocument(path.read_bytes())
+    handle = path.open("rb")
     try:
-        pdf = pypdfium2.PdfDocument(data)
+        return pypdfium2.PdfDocument(handle, autoclose=True)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _page_text(pdf: pypdfium2.PdfDocument, index: int) -> str:
+    """Text of one page; a damaged page gives "" rather than losing the whole document."""
+    try:
+        page = pdf[index]
+    except pypdfium2.PdfiumError:
+        return ""
+    try:
+        textpage = page.get_textpage()
+        try:
+            return str(textpage.get_text_range())
+        finally:
+            textpage.close()
+    except pypdfium2.PdfiumError:
+        return ""
+    finally:
+        page.close()
+
+
+def _title(pdf: pypdfium2.PdfDocument, path: Path) -> str:
+    try:
+        metadata = pdf.get_metadata_dict()
+    except (pypdfium2.PdfiumError, UnicodeDecodeError, ValueError):
+        metadata = {}
+    return meaningful_title(metadata.get("Title")) or path.stem
+
+
+def parse_pdf(path: Path) -> ParsedDocument:
+    """Parse a PDF file page by page; the document is always closed, so the file is never left locked."""
+    try:
+        pdf = _open(path)
     except pypdfium2.PdfiumError as e:
         if "password" in str(e).lower():
             raise ParseError(*PASSWORD_ERROR) from None
@@ -107,18 +149,9 @@ def parse_pdf(path: Path) -> ParsedDocument:
         ) from None
     lines: list[Line] = []
     try:
-        title = meaningful_title(pdf.get_metadata_dict().get("Title")) or path.stem
+        title = _title(pdf, path)
         for index in range(len(pdf)):
-            page = pdf[index]
-            try:
-                textpage = page.get_textpage()
-                try:
-                    raw = textpage.get_text_range()
-                finally:
-                    textpage.close()
-            finally:
-                page.close()
-            for text in repair_page_text(nfc(raw)):
+            for text in repair_page_text(nfc(_page_text(pdf, index))):
                 lines.append(Line(text, page=index + 1))
     finally:
         pdf.close()

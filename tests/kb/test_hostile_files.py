@@ -280,3 +280,18 @@ def test_file_locked_by_another_program(tmp_path: Path, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(Path, "open", locked_open)
     assert_refused(path, "開けません", "locked")
+
+
+def test_large_pdf_read_through_a_file_handle_is_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kb.parsing.pdf
+
+    monkeypatch.setattr(kb.parsing.pdf, "_IN_MEMORY_LIMIT", 0)  # take the large-file path for a small file
+    path = make_valid(tmp_path / "大きい 規程.pdf")
+    assert parse_document(path).chunks
+    assert_not_open(path)
+    junk = tmp_path / "broken.pdf"
+    junk.write_bytes(b"%PDF-1.7\n" + JUNK)
+    assert_refused(junk, "PDF", "PDF")
+    assert_not_open(junk)
