@@ -871,6 +871,8 @@ def build_pptx(out: Path) -> None:
     """防災・避難マニュアル.pptx: 16:9, title + bullet slides, one slide with a table."""
     from pptx import Presentation
     from pptx.dml.color import RGBColor
+    from pptx.enum.shapes import MSO_SHAPE
+    from pptx.enum.text import MSO_AUTO_SIZE, PP_ALIGN
     from pptx.util import Inches, Pt
 
     face = "Meiryo UI"
@@ -887,6 +889,14 @@ def build_pptx(out: Path) -> None:
     for number, (title, bullets, table_spec) in enumerate(SLIDES):
         layout = prs.slide_layouts[0] if number == 0 else prs.slide_layouts[1]
         slide = prs.slides.add_slide(layout)
+        # A green band: the left edge on content slides, the top on the cover.
+        band = slide.shapes.add_shape(
+            MSO_SHAPE.RECTANGLE, 0, 0,
+            prs.slide_width if number == 0 else Inches(0.25), Inches(0.5) if number == 0 else prs.slide_height,
+        )
+        band.fill.solid()
+        band.fill.fore_color.rgb = RGBColor(0x2E, 0x7D, 0x4F)
+        band.line.fill.background()
         title_shape = slide.shapes.title
         assert title_shape is not None
         title_shape.text = title
@@ -902,6 +912,8 @@ def build_pptx(out: Path) -> None:
                 run.font.bold = True
                 run.font.color.rgb = RGBColor(0x1F, 0x5C, 0x3A)
                 _set_east_asian_font(run, face)
+            if number > 0:
+                paragraph.alignment = PP_ALIGN.LEFT
 
         body = slide.placeholders[1]
         if number == 0:
@@ -911,13 +923,14 @@ def build_pptx(out: Path) -> None:
             body.left, body.top, body.width, body.height = Inches(0.6), Inches(1.4), Inches(12.1), Inches(height)
         frame = body.text_frame
         frame.clear()
+        frame.auto_size = MSO_AUTO_SIZE.NONE  # keep the sizes set below; the template would shrink them
         for i, bullet in enumerate(bullets):
             paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
             level = 1 if bullet.startswith("  ") else 0
             paragraph.text = bullet.strip()
             paragraph.level = level
             for run in paragraph.runs:
-                run.font.size = Pt(20 if number == 0 else (20 if level == 0 else 17))
+                run.font.size = Pt(20 if number == 0 else (24 if level == 0 else 20))
                 _set_east_asian_font(run, face)
 
         if table_spec is not None:
@@ -933,7 +946,7 @@ def build_pptx(out: Path) -> None:
                     cell = table.cell(r, c)
                     cell.text = value
                     for run in cell.text_frame.paragraphs[0].runs:
-                        run.font.size = Pt(15)
+                        run.font.size = Pt(16)
                         run.font.bold = r == 0
                         _set_east_asian_font(run, face)
 
