@@ -238,7 +238,7 @@ def sectionize(lines: Iterable[Line]) -> list[Section]:
         cur = state.current
         if ln.level is not None and text:
             kind = classify_heading(text)
-            label = kind[1] if kind is not None and not kind[1].startswith("【") else text
+            label = kind[1] if kind is not None and kind[3] and not kind[1].startswith("【") else text
             state.open(ln.level, label, find_article(text), ln.page, [ln])
             continue
         kind = classify_heading(text)
@@ -260,12 +260,15 @@ def sectionize(lines: Iterable[Line]) -> list[Section]:
         if kind is not None:
             level, label, article, title_only = kind
             carried: list[Line] = []
-            if article and cur.lines and PAREN_TITLE_RE.match(cur.lines[-1].text.strip()):
+            bracket_title = (
+                PAREN_TITLE_RE.match(cur.lines[-1].text.strip()) if article and cur.lines else None
+            )
+            if bracket_title:
                 # "（年次有給休暇）" just above "第２３条 …" is the article's title
                 carried = [cur.lines.pop()]
                 cur.heading_only = all(_is_heading_line(x) for x in cur.lines)
                 if label == article:
-                    label += "（" + PAREN_TITLE_RE.match(carried[0].text.strip()).group(1).strip() + "）"  # type: ignore[union-attr]
+                    label += f"（{bracket_title.group(1).strip()}）"
             state.open(level, label, article, ln.page, carried)
             state.current.lines.append(ln)
             state.current.heading_only = title_only
