@@ -121,6 +121,7 @@ class ChartCard(QFrame):
             bar_set.append([float(v) for v in values])
             bar_set.setColor(QColor(colours[name]) if colours and name in colours else colour(i))
             bar_set.setBorderColor(bar_set.color())
+            bar_set.setLabelColor(QColor("#1f2a30"))
             bars.append(bar_set)
         if horizontal and len(series) == 1:
             bars.setLabelsVisible(True)
@@ -128,7 +129,8 @@ class ChartCard(QFrame):
             bars.setLabelsFormat("@value")
         self.chart.addSeries(bars)
         category_axis = QBarCategoryAxis()
-        category_axis.append(list(categories))
+        # QtCharts wraps axis labels at spaces and then elides them: keep each label on one line.
+        category_axis.append([str(c).replace(" ", "\u00a0") for c in categories])
         value_axis = QValueAxis()
         value_axis.setLabelFormat("%d")
         top = max(_column_totals(series, len(categories), stacked=stacked and not horizontal))
@@ -150,7 +152,13 @@ class ChartCard(QFrame):
             self.chart.addAxis(value_axis, Qt.AlignmentFlag.AlignLeft)
         bars.attachAxis(category_axis)
         bars.attachAxis(value_axis)
-        self.chart.legend().setVisible(len(series) > 1)
+        if horizontal:
+            # QtCharts elides every label once a band is shorter than a line of text: grow with the bars.
+            self.view.setMinimumHeight(max(240, 70 + 30 * len(categories)))
+        legend = self.chart.legend()
+        legend.setVisible(len(series) > 1)
+        # Many series (categories) need the height of a side legend, or their names get elided.
+        legend.setAlignment(Qt.AlignmentFlag.AlignRight if len(series) > 3 else Qt.AlignmentFlag.AlignBottom)
         self.stack.setCurrentWidget(self.view)
 
 
