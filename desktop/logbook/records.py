@@ -266,13 +266,14 @@ class Filters:
 
     date_from: str = ""  # YYYY-MM-DD
     date_to: str = ""  # YYYY-MM-DD
-    status: tuple[str, ...] = ()
-    category: tuple[str, ...] = ()
+    # One value or several; always a tuple after construction.
+    status: tuple[str, ...] | str = ()
+    category: tuple[str, ...] | str = ()
     text: str = ""
     place: str = ""
     department: str = ""
-    severity: tuple[str, ...] = ()
-    channel: tuple[str, ...] = ()
+    severity: tuple[str, ...] | str = ()
+    channel: tuple[str, ...] | str = ()
     limit: int | None = None
     offset: int = 0
     newest_first: bool = True

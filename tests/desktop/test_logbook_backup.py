@@ -16,8 +16,9 @@ from desktop.secrets import KeyManager
 from desktop.settings import LogbookSettings
 
 
-def _open(root: Path, **kw: int) -> Logbook:
-    return Logbook.open(DataHome.open(root), LogbookSettings(**kw))
+def _open(root: Path, backup_keep: int = 10, backup_every_hours: int = 24) -> Logbook:
+    settings = LogbookSettings(backup_keep=backup_keep, backup_every_hours=backup_every_hours)
+    return Logbook.open(DataHome.open(root), settings)
 
 
 def test_backups_are_encrypted_and_rotated(data_home: Path) -> None:

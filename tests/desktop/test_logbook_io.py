@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from desktop.logbook import CsvEncodingError, Filters, FollowUp, ImportFileError, Inquiry, Logbook, Note, Source
+from desktop.logbook import (
+    CsvEncodingError,
+    Filters,
+    FollowUp,
+    ImportFileError,
+    Inquiry,
+    Logbook,
+    Note,
+    Source,
+)
 from desktop.logbook.csvio import neutralize, unneutralize
 from desktop.logbook.tabular import header
 from desktop.paths import DataHome
