@@ -164,7 +164,7 @@ class _Heading:
 
 def classify_heading(text: str) -> tuple[int, str, str | None, bool] | None:
     """(level, label, article, title_only) for a 第N章 / 第N条 / 【第N条 …】 heading line; None for body text."""
-    if not text or _TOC_LEADERS.search(text):
+    if not text or text[0] not in "第【" or _TOC_LEADERS.search(text):
         return None
     m = ARTICLE_RE.match(text)
     if m:
