@@ -6,6 +6,7 @@ from desktop.context import Context
 
 
 def run_gui(ctx: Context) -> int:
+    from desktop.services import Services
     from ui.main import run  # imported late: the CLI never loads Qt
 
-    return run(ctx)
+    return run(Services(ctx))

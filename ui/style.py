@@ -6,7 +6,7 @@ point sizes with the screen's logical DPI, while pixel sizes would shrink on a h
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QApplication
 
 # First available wins: Linux (Noto), Windows (Yu Gothic UI, Meiryo), macOS (Hiragino).
@@ -66,11 +66,10 @@ QLabel#brand {{ font-size: 13pt; font-weight: 700; color: {ACCENT_DARK}; padding
     background: {SIDEBAR}; }}
 
 QFrame#card {{ background: {SURFACE}; border: 1px solid {BORDER}; border-radius: 10px; }}
-QLineEdit, QPlainTextEdit, QTextEdit, QTextBrowser, QSpinBox, QDoubleSpinBox, QComboBox, QDateEdit {{
+QLineEdit, QPlainTextEdit, QTextEdit, QTextBrowser {{
     background: {SURFACE}; border: 1px solid {BORDER}; border-radius: 6px; padding: 5px 7px;
     selection-background-color: {ACCENT}; selection-color: white; }}
-QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBox:focus,
-QDoubleSpinBox:focus {{ border: 1px solid {ACCENT}; }}
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border: 1px solid {ACCENT}; }}
 QLineEdit#searchBox {{ font-size: 14pt; padding: 9px 12px; border-radius: 10px; border: 2px solid {BORDER}; }}
 QLineEdit#searchBox:focus {{ border: 2px solid {ACCENT}; }}
 
@@ -83,6 +82,7 @@ QPushButton#primary {{ background: {ACCENT}; color: white; border: 1px solid {AC
 QPushButton#primary:hover {{ background: {ACCENT_DARK}; }}
 QPushButton#primary:disabled {{ background: #9dbccb; border-color: #9dbccb; color: #f4f8fa; }}
 QPushButton#danger {{ color: {DANGER}; }}
+QPushButton#danger:disabled {{ color: #c9a7a1; }}
 
 QListWidget#results {{ background: transparent; border: none; outline: 0; }}
 QListWidget#results::item {{ border: none; padding: 0; margin: 0 0 8px 0; }}
@@ -109,11 +109,24 @@ QToolTip {{ background: {SURFACE}; color: {TEXT}; border: 1px solid {BORDER}; pa
 
 
 def apply(app: QApplication) -> None:
-    """Set the font stack and the stylesheet on the whole application."""
+    """Set the font stack and the stylesheet on the whole application.
+
+    Spin boxes, combo boxes and date edits are deliberately not styled: any stylesheet rule on them makes
+    Qt draw their arrows itself (badly); Fusion's own drawing with our palette looks right.
+    """
     font = QFont(pick_font_family())
     font.setFamilies([f for f in FONT_STACK])
     font.setPointSizeF(BASE_POINT_SIZE)
     font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
     app.setFont(font)
     app.setStyle("Fusion")  # the same, predictable look on Windows, macOS and Linux
+    palette = app.palette()
+    palette.setColor(QPalette.ColorRole.Window, QColor(BACKGROUND))
+    palette.setColor(QPalette.ColorRole.Base, QColor(SURFACE))
+    palette.setColor(QPalette.ColorRole.Button, QColor(SURFACE))
+    palette.setColor(QPalette.ColorRole.Highlight, QColor(ACCENT))
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(TEXT))
+    palette.setColor(QPalette.ColorRole.Text, QColor(TEXT))
+    palette.setColor(QPalette.ColorRole.ButtonText, QColor(TEXT))
+    app.setPalette(palette)
     app.setStyleSheet(STYLESHEET)

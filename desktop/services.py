@@ -1,0 +1,187 @@
+"""The app's services, built once from a :class:`~desktop.context.Context` and handed to the UI.
+
+Nothing here imports Qt. The window must appear at once, so everything slow is deferred:
+
+* the model is loaded by :class:`local_models.ModelRuntime` on its own worker thread (``start()``);
+* the logbook is opened on first use, because its key may need a passphrase that only the UI can ask for —
+  the UI sets :attr:`Services.ask_passphrase` before it touches :attr:`Services.logbook`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from desktop.context import Context
+from desktop.paths import DataHome, bundled_models_dir
+from desktop.settings import Settings
+
+if TYPE_CHECKING:
+    from desktop.answering import Answerer
+    from desktop.logbook import Logbook
+    from desktop.secrets import AskPassphrase, KeyManager
+    from kb import KnowledgeBase
+    from local_models import ModelRuntime, RuntimeConfig
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    """Holds the knowledge base, the model runtime, the answer pipeline and (lazily) the logbook."""
+
+    def __init__(self, ctx: Context) -> None:
+        from desktop.answering import Answerer
+        from kb import KnowledgeBase
+        from local_models import ModelRuntime
+
+        self.ctx = ctx
+        self.kb: KnowledgeBase = KnowledgeBase(
+            ctx.home.kb_dir, poll_network_shares=ctx.settings.kb.poll_network_shares
+        )
+        self.runtime: ModelRuntime = ModelRuntime(self._runtime_config())
+        self.answerer: Answerer = Answerer(self.kb, self.runtime, ctx.settings)
+        self.ask_passphrase: AskPassphrase | None = None
+        self.recovery_key_shown: str | None = None  # set once, on the run that created the key
+        self._logbook: Logbook | None = None
+        self._logbook_lock = threading.Lock()
+        self._watcher: Any = None
+        self._watch_lock = threading.Lock()
+
+    # -- context ---------------------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    @property
+    def home(self) -> DataHome:
+        return self.ctx.home
+
+    def save_settings(self) -> None:
+        self.ctx.save_settings()
+
+    # -- model -----------------------------------------------------------------------------------
+    def _runtime_config(self) -> RuntimeConfig:
+        from local_models import RuntimeConfig
+
+        m = self.settings.model
+        return RuntimeConfig(
+            n_ctx=m.n_ctx, n_threads=m.n_threads, n_gpu_layers=m.n_gpu_layers, temperature=m.temperature,
+            max_tokens=m.max_tokens,
+        )
+
+    def model_folders(self) -> list[Path]:
+        """Where models are looked for: imported ones first, then the demo models of the set-up."""
+        return [self.home.models_dir, bundled_models_dir()]
+
+    def active_model_path(self) -> Path | None:
+        """The GGUF the settings name (a file name in a model folder, or a path); with no choice made,
+        the demo model if the set-up fetched it."""
+        from local_models import resolve_active
+
+        return resolve_active(self.settings.model.active, self.model_folders())
+
+    def start(self) -> None:
+        """Begin loading the active model in the background (returns at once)."""
+        path = self.active_model_path()
+        if path is not None:
+            self.runtime.load(path)
+        else:
+            log.info("no model to load; answers are extractive")
+
+    def reload_model(self, path: Path | None = None) -> None:
+        """Apply new model settings: a fresh runtime config, then load ``path`` (or the active model)."""
+        from local_models import ModelRuntime
+
+        old = self.runtime
+        self.runtime = ModelRuntime(self._runtime_config())
+        self.answerer.runtime = self.runtime
+        old.close()
+        target = path or self.active_model_path()
+        if target is not None:
+            self.runtime.load(target)
+
+    # -- knowledge base --------------------------------------------------------------------------
+    def start_watch(self, on_change: Callable[[list[str]], None] | None = None) -> None:
+        """Start keeping the index current (when the settings say so). Blocking for a moment: call it
+        off the UI thread. ``on_change(paths)`` is called from the watcher's thread."""
+        with self._watch_lock:
+            if self._watcher is None and self.settings.kb.watch:
+                try:
+                    self._watcher = self.kb.watch(on_change=on_change)
+                except Exception:
+                    log.exception("could not start watching the sources")
+
+    def stop_watch(self) -> None:
+        """Stop watching and join the watcher's threads (off the UI thread)."""
+        with self._watch_lock:
+            if self._watcher is not None:
+                self._watcher.stop()
+                self._watcher = None
+
+    @property
+    def watching(self) -> bool:
+        return self._watcher is not None
+
+    # -- logbook ---------------------------------------------------------------------------------
+    def key_manager(self) -> KeyManager:
+        """The logbook key's manager (state for the settings page, recovery)."""
+        from desktop.secrets import KeyManager
+
+        return KeyManager(self.home.root, ask_passphrase=self.ask_passphrase, interactive=False)
+
+    @property
+    def logbook_open(self) -> bool:
+        return self._logbook is not None
+
+    @property
+    def logbook(self) -> Logbook:
+        """The logbook, opened on first use (may ask for the passphrase through :attr:`ask_passphrase`).
+
+        Raises :class:`desktop.secrets.SecretsError` when the key cannot be had; nothing is created then.
+        """
+        with self._logbook_lock:
+            if self._logbook is None:
+                from desktop.logbook import Logbook
+
+                book = Logbook.open(self.home, self.settings.logbook, keys=self.key_manager())
+                if book.recovery_key:
+                    self.recovery_key_shown = book.recovery_key
+                self._logbook = book
+            return self._logbook
+
+    def restore_logbook(self, source: Path) -> Path | None:
+        """Replace the logbook by a backup (off the UI thread); it is opened again on next use.
+
+        Returns the safety copy of the state before the restore."""
+        with self._logbook_lock:
+            book = self.logbook_unlocked()
+            try:
+                return book.restore(source)
+            finally:
+                self._logbook = None
+
+    def logbook_unlocked(self) -> Logbook:
+        if self._logbook is None:
+            raise RuntimeError("the logbook is not open")
+        return self._logbook
+
+    def close_logbook(self) -> None:
+        """Close the logbook (before a restore replaces its file); the next use opens it again."""
+        with self._logbook_lock:
+            if self._logbook is not None:
+                self._logbook.close()
+                self._logbook = None
+
+    # -- end -------------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop watching, stop the model worker, close the logbook and the index."""
+        self.stop_watch()
+        for closer in (self.runtime.close, self.kb.close):
+            try:
+                closer()
+            except Exception:
+                log.exception("error while closing")
+        self.close_logbook()

@@ -1,0 +1,73 @@
+"""UI fixtures: real services over the temp data home, the demo documents, and teardown that joins workers."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.context import Context
+from desktop.services import Services
+from ui import i18n
+from ui.workers import shutdown_workers
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_KB = REPO_ROOT / "kb" / "demo"
+NOT_DOCUMENTS = {"README.md", "QUESTIONS.md"}  # the demo folder's own notes, not company documents
+
+
+def copy_demo_docs(dest: Path) -> Path:
+    """The demo knowledge base's documents (without its README/QUESTIONS notes) in ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for p in sorted(DEMO_KB.iterdir()):
+        if p.is_file() and p.name not in NOT_DOCUMENTS and not p.name.startswith("."):
+            shutil.copy2(p, dest / p.name)
+    return dest
+
+
+@pytest.fixture
+def demo_docs(tmp_path: Path) -> Path:
+    if not DEMO_KB.is_dir():
+        pytest.skip("kb/demo is not present")
+    return copy_demo_docs(tmp_path / "docs")
+
+
+@pytest.fixture(autouse=True)
+def _ui_teardown(qapp: object) -> Iterator[None]:
+    """Every test starts in Japanese and ends with every background job cancelled and joined."""
+    i18n.set_language("ja")
+    yield
+    assert shutdown_workers(30_000), "background jobs still running after the test"
+    i18n.set_language("ja")
+
+
+@pytest.fixture
+def services(data_home: Path) -> Iterator[Services]:
+    """Real services over the temp data home, with no model (tests that need one load the tiny model)."""
+    ctx = Context.open(data_home)
+    ctx.settings.model.active = str(data_home / "no-model.gguf")  # never the 1.1 GB demo model in tests
+    ctx.settings.kb.watch = False  # watching is tested in kb; here it would only add threads
+    ctx.save_settings()
+    svc = Services(ctx)
+    yield svc
+    shutdown_workers(30_000)
+    svc.close()
+
+
+@pytest.fixture
+def indexed(services: Services, demo_docs: Path) -> Services:
+    """Services whose knowledge base holds the demo documents (indexed here, before the UI is built)."""
+    for _ in services.kb.index(folders=[demo_docs]):
+        pass
+    return services
+
+
+@pytest.fixture
+def tiny_services(indexed: Services, tiny_model: Path) -> Services:
+    """Indexed services with the tiny real model loaded."""
+    indexed.settings.model.active = str(tiny_model)
+    indexed.reload_model(tiny_model)
+    assert indexed.runtime.wait_until_loaded(120), indexed.runtime.error
+    return indexed
