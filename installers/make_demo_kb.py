@@ -12,7 +12,8 @@ from the text kept in this script, so they can be reviewed in a diff and rebuilt
     備品一覧.csv            cp932, CRLF — as Excel's 「CSV (コンマ区切り)」 saves it
 
 Why the source lives in this script and not in ``kb/demo/src/``: everything under ``kb/demo/`` is indexed by
-``make run``, so a second copy of the text there would show up twice in every search.
+``make run``, so a second copy of the text there would show up twice in every search. (For the same reason the
+notes about the demo, README.md and QUESTIONS.md, sit in the hidden ``kb/demo/.about/``, which the indexer skips.)
 
 Rerunning gives the same bytes: zip entry times, document properties and the PDF dates are pinned.
 
@@ -49,6 +50,8 @@ FONT_CANDIDATES: list[tuple[str, int]] = [
     ("C:/Windows/Fonts/msgothic.ttc", 0),
 ]
 
+# The document text below reads better as compact tables than as formatter output.
+# fmt: off
 # A rule document is a list of blocks:
 #   ("title", text) · ("meta", text) · ("chapter", text) · ("article", heading, [paragraphs])
 #   ("table", caption, header, rows) · ("para", text)
@@ -629,6 +632,9 @@ SLIDES: list[Slide] = [
 ]
 
 
+# fmt: on
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Builders
 # ---------------------------------------------------------------------------------------------------------
@@ -841,7 +847,9 @@ def build_xlsx(out: Path) -> None:
     for line in (
         ["社内よくある質問（FAQ）"],
         [f"作成：{COMPANY} 総務部　最終更新：2026年9月1日"],
-        ["回答は各規程の要約です。判断に迷う場合は根拠規程の本文を確認し、総務部（内線301）へお問い合わせください。"],
+        [
+            "回答は各規程の要約です。判断に迷う場合は根拠規程の本文を確認し、総務部（内線301）へお問い合わせください。"
+        ],
         ["分類：経費・出張・休暇・慶弔・備品・IT・施設・社用車・防災"],
     ):
         notes.append(line)
@@ -891,8 +899,11 @@ def build_pptx(out: Path) -> None:
         slide = prs.slides.add_slide(layout)
         # A green band: the left edge on content slides, the top on the cover.
         band = slide.shapes.add_shape(
-            MSO_SHAPE.RECTANGLE, 0, 0,
-            prs.slide_width if number == 0 else Inches(0.25), Inches(0.5) if number == 0 else prs.slide_height,
+            MSO_SHAPE.RECTANGLE,
+            0,
+            0,
+            prs.slide_width if number == 0 else Inches(0.25),
+            Inches(0.5) if number == 0 else prs.slide_height,
         )
         band.fill.solid()
         band.fill.fore_color.rgb = RGBColor(0x2E, 0x7D, 0x4F)
@@ -920,7 +931,12 @@ def build_pptx(out: Path) -> None:
             body.left, body.top, body.width, body.height = Inches(0.8), Inches(3.8), Inches(11.7), Inches(2.0)
         else:
             height = 2.4 if table_spec else 5.6
-            body.left, body.top, body.width, body.height = Inches(0.6), Inches(1.4), Inches(12.1), Inches(height)
+            body.left, body.top, body.width, body.height = (
+                Inches(0.6),
+                Inches(1.4),
+                Inches(12.1),
+                Inches(height),
+            )
         frame = body.text_frame
         frame.clear()
         frame.auto_size = MSO_AUTO_SIZE.NONE  # keep the sizes set below; the template would shrink them
@@ -936,7 +952,12 @@ def build_pptx(out: Path) -> None:
         if table_spec is not None:
             header, rows = table_spec
             shape = slide.shapes.add_table(
-                len(rows) + 1, len(header), Inches(0.9), Inches(3.6), Inches(11.5), Inches(0.42 * (len(rows) + 1))
+                len(rows) + 1,
+                len(header),
+                Inches(0.9),
+                Inches(3.6),
+                Inches(11.5),
+                Inches(0.42 * (len(rows) + 1)),
             )
             table = shape.table
             for col, width in enumerate((5.0, 3.5, 3.0)):
@@ -983,7 +1004,12 @@ def pin_zip_times(path: Path) -> None:
         entries = [(info, source.read(info.filename)) for info in source.infolist()]
     stamp = PINNED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     entries = [
-        (info, re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>", data))
+        (
+            info,
+            re.sub(
+                rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>", data
+            ),
+        )
         if info.filename == "docProps/core.xml"
         else (info, data)
         for info, data in entries
