@@ -8,6 +8,7 @@ records it and goes on.
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -138,7 +139,12 @@ def parse_document(path: Path, max_bytes: int = 200_000_000) -> ParsedDocument:
                 f"The file is too large ({_size_text(st.st_size)}; limit {_size_text(max_bytes)})",
             )
         _check_container(path, doc_type)
-        doc = _parser_for(doc_type)(path, doc_type)
+        with warnings.catch_warnings():
+            # Libraries warn about what they skip in real-world files (openpyxl: unknown extensions, dangling
+            # defined names; BeautifulSoup: XHTML parsed as HTML). The text is still read correctly, and a
+            # warning must neither reach the user's console nor turn into an error where warnings are errors.
+            warnings.simplefilter("ignore")
+            doc = _parser_for(doc_type)(path, doc_type)
     except ParseError:
         raise
     except FileNotFoundError:

@@ -295,3 +295,21 @@ def test_large_pdf_read_through_a_file_handle_is_closed(
     junk.write_bytes(b"%PDF-1.7\n" + JUNK)
     assert_refused(junk, "PDF", "PDF")
     assert_not_open(junk)
+
+
+def test_library_warnings_do_not_fail_a_file(tmp_path: Path) -> None:
+    """openpyxl warns about a date cell whose serial number is out of range; the rest of the sheet is read."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["日付", "件名"])
+    ws.append([1e10, "壊れた日付"])
+    ws["A2"].number_format = "yyyy-mm-dd"
+    ws.append(["2025-04-01", "入社式"])
+    path = tmp_path / "bad date.xlsx"
+    wb.save(str(path))
+    check = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    with pytest.warns(UserWarning, match="outside the limits for dates"):  # the library really warns here
+        list(check.active.iter_rows(values_only=True))
+    check.close()
+    text = parse_document(path).chunks[0].text
+    assert "壊れた日付" in text and "入社式" in text
