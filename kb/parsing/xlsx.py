@@ -47,8 +47,15 @@ def sheet_chunks(name: str, rows: list[tuple[int, list[str]]], start: int) -> li
     """Chunks for one sheet's non-empty rows (row number, cell texts)."""
     if not rows:
         return []
-    header: list[str] | None = rows[0][1] if _is_header(rows[0][1]) and len(rows) > 1 else None
-    body = rows[1:] if header else rows
+    # A sheet often opens with a title line or two ("2025年度 備品台帳") above the real header row.
+    titles: list[str] = []
+    while len(titles) < 3 and len(titles) + 1 < len(rows) and sum(1 for c in rows[len(titles)][1] if c) == 1:
+        titles.append(next(c for c in rows[len(titles)][1] if c))
+    if not (_is_header(rows[len(titles)][1]) and len(rows) > len(titles) + 1):
+        titles = []
+    first_row = rows[len(titles)][1]
+    header: list[str] | None = first_row if _is_header(first_row) and len(rows) > len(titles) + 1 else None
+    body = rows[len(titles) + 1 :] if header else rows
     width = max(_width(cells) for _, cells in rows)
     last_col = get_column_letter(width)
     chunks: list[Chunk] = []
@@ -61,7 +68,7 @@ def sheet_chunks(name: str, rows: list[tuple[int, list[str]]], start: int) -> li
                 location=f"シート「{name}」 {rows_label}{suffix}",
                 ordinal=start + len(chunks),
                 article=find_article(text),
-                heading_path=[name],
+                heading_path=[name, *titles],
                 sheet=name,
                 cell_range=f"A{first}:{last_col}{last}",
             )
@@ -82,7 +89,7 @@ def sheet_chunks(name: str, rows: list[tuple[int, list[str]]], start: int) -> li
             for i, part in enumerate(parts, start=1):
                 add(number, number, part, f"（{i}/{len(parts)}）" if len(parts) > 1 else "")
         return chunks
-    header_line = " | ".join(c for c in header if c) if header else None
+    header_line = "\n".join([*titles, " | ".join(c for c in header if c)]) if header else None
     lines = ((number, " | ".join(c for c in cells if c)) for number, cells in body)
     for first, last, text in pack_rows(lines, header_line):
         add(first, last, text)

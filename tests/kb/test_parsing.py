@@ -377,3 +377,19 @@ def test_supported_suffixes() -> None:
 )
 def test_is_ignored(name: str, ignored: bool) -> None:
     assert is_ignored(Path("/share") / name) is ignored
+
+
+def test_xlsx_title_rows_above_the_header(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "台帳"
+    ws.append(["2025年度 備品台帳"])
+    ws.append([])
+    ws.append(["管理番号", "品名", "保管場所"])
+    ws.append(["PC-01", "ノートPC", "本社4F"])
+    path = tmp_path / "備品.xlsx"
+    wb.save(str(path))
+    (chunk,) = parse_document(path).chunks
+    assert chunk.text == "2025年度 備品台帳\n管理番号 | 品名 | 保管場所\nPC-01 | ノートPC | 本社4F"
+    assert chunk.heading_path == ["台帳", "2025年度 備品台帳"]
+    assert chunk.location == "シート「台帳」 行4" and chunk.cell_range == "A4:C4"
