@@ -32,9 +32,15 @@ DATA_DIR = BENCH_DIR / "data"
 QUESTIONS_FILE = DATA_DIR / "retrieval_questions.jsonl"
 REALDOCS = Path(os.environ.get("SOUMU_REALDOCS", REPO_ROOT.parent / "shared" / "realdocs"))
 
+# The product under test: this work tree, or a clean export of a commit (benchmarks/snapshot.py) so that
+# a measurement names exactly what it measured while others keep editing the tree.
+PRODUCT_ROOT = Path(os.environ.get("SOUMU_BENCH_PRODUCT", REPO_ROOT)).resolve()
+
 # Make `import kb` work when a benchmark is run as `python benchmarks/x.py` from anywhere.
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+for _root in (REPO_ROOT, PRODUCT_ROOT):
+    if str(_root) in sys.path:
+        sys.path.remove(str(_root))
+    sys.path.insert(0, str(_root))
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -43,9 +49,9 @@ if str(REPO_ROOT) not in sys.path:
 def cli_command() -> list[str]:
     """The product's command line: the installed script if present, else ``python -m desktop``."""
     script = REPO_ROOT / ".venv" / "bin" / "soumu-desk"
-    if script.exists():
+    if script.exists() and PRODUCT_ROOT == REPO_ROOT:
         return [str(script)]
-    return [sys.executable, "-m", "desktop"]
+    return [sys.executable, "-m", "desktop"]  # run with cwd=PRODUCT_ROOT, so its packages come first
 
 
 def run_cli(home: Path, args: Sequence[str], *, stdin: str | None = None, check: bool = True,
@@ -54,7 +60,7 @@ def run_cli(home: Path, args: Sequence[str], *, stdin: str | None = None, check:
     env = dict(os.environ, PYTHONIOENCODING="utf-8", SOUMU_DESK_HOME=str(home))
     proc = subprocess.run(
         [*cli_command(), "--home", str(home), *args],
-        input=stdin, capture_output=True, text=True, encoding="utf-8", cwd=REPO_ROOT, env=env,
+        input=stdin, capture_output=True, text=True, encoding="utf-8", cwd=PRODUCT_ROOT, env=env,
         timeout=timeout, check=False,
     )
     if check and proc.returncode != 0:
@@ -101,7 +107,7 @@ def run_watched(cmd: Sequence[str], *, env: dict[str, str] | None = None, poll_s
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
-        cwd=REPO_ROOT, env=env,
+        cwd=PRODUCT_ROOT, env=env,
     )
     peak = 0
     stop = threading.Event()
@@ -154,11 +160,7 @@ def machine_info() -> dict[str, str]:
                 model = line.split(":", 1)[1].strip()
     except OSError:
         pass
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=REPO_ROOT, check=False).stdout.strip()
-    except OSError:
-        commit = "?"
+    commit = product_commit()
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     return {
         "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -170,6 +172,21 @@ def machine_info() -> dict[str, str]:
         "os": f"{platform.system()} {platform.release()}",
         "commit": commit,
     }
+
+
+def product_commit() -> str:
+    """The commit under test; ``+local changes`` when it is the live work tree and kb/ or desktop/ differ."""
+    stamp = PRODUCT_ROOT / ".bench_commit"
+    if stamp.exists():
+        return stamp.read_text(encoding="utf-8").strip() + " (clean export)"
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=REPO_ROOT, check=False).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "kb", "desktop"], capture_output=True,
+                               text=True, cwd=REPO_ROOT, check=False).stdout.strip()
+    except OSError:
+        return "?"
+    return commit + (" + local changes" if dirty else "")
 
 
 def machine_line(info: dict[str, str]) -> str:
