@@ -149,12 +149,15 @@ def parse_document(path: Path, max_bytes: int = 200_000_000) -> ParsedDocument:
         raise
     except FileNotFoundError:
         raise ParseError(
-            "ファイルが見つかりません（移動または削除されました）", "File not found (it was moved or deleted)"
+            "ファイルが見つかりません（移動または削除されました）",
+            "File not found (it was moved or deleted)",
+            transient=True,
         ) from None
     except PermissionError:
         raise ParseError(
             "ファイルを開けません（アクセス権がないか、他のアプリが使用中です）",
             "Cannot open the file (no permission, or another application has it locked)",
+            transient=True,
         ) from None
     except IsADirectoryError:
         raise ParseError("フォルダーです（ファイルではありません）", "This is a folder, not a file") from None
@@ -162,7 +165,7 @@ def parse_document(path: Path, max_bytes: int = 200_000_000) -> ParsedDocument:
         raise ParseError("メモリ不足のため読めません", "Not enough memory to read the file") from None
     except OSError as e:
         raise ParseError(
-            f"ファイルを読めません（{e.strerror or e}）", f"Cannot read the file ({e})"
+            f"ファイルを読めません（{e.strerror or e}）", f"Cannot read the file ({e})", transient=True
         ) from None
     except RecursionError:
         raise ParseError(

@@ -39,13 +39,18 @@ class ParsedDocument:
 
 
 class ParseError(Exception):
-    """A file that cannot be indexed, with a reason the user can read in Japanese and in English."""
+    """A file that cannot be indexed, with a reason the user can read in Japanese and in English.
 
-    def __init__(self, reason_ja: str, reason_en: str) -> None:
+    transient is True when trying again later may succeed (the file is locked by another program, or vanished
+    mid-copy), so an indexer can retry it instead of recording it as broken.
+    """
+
+    def __init__(self, reason_ja: str, reason_en: str, transient: bool = False) -> None:
         super().__init__(f"{reason_ja} / {reason_en}")
         self.reason_ja = reason_ja
         self.reason_en = reason_en
+        self.transient = transient
 
-    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str]]:
-        # Keep the two reasons when the error crosses a process boundary (multiprocessing pickles it).
-        return (type(self), (self.reason_ja, self.reason_en))
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str, bool]]:
+        # Keep the reasons when the error crosses a process boundary (multiprocessing pickles it).
+        return (type(self), (self.reason_ja, self.reason_en, self.transient))

@@ -190,7 +190,7 @@ def test_japanese_file_names_with_spaces(tmp_path: Path) -> None:
 def test_file_deleted_between_listing_and_reading(tmp_path: Path) -> None:
     path = make_valid(tmp_path / "消える.docx")
     path.unlink()
-    assert_refused(path, "ファイルが見つかりません（移動または削除されました）", "not found")
+    assert assert_refused(path, "ファイルが見つかりません（移動または削除されました）", "not found").transient
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read any file")
@@ -264,8 +264,8 @@ def test_no_handle_left_open_after_parsing(tmp_path: Path, suffix: str) -> None:
 
 
 def test_parse_error_survives_pickling() -> None:
-    error = pickle.loads(pickle.dumps(ParseError("壊れています", "damaged")))
-    assert (error.reason_ja, error.reason_en) == ("壊れています", "damaged")
+    error = pickle.loads(pickle.dumps(ParseError("使用中です", "locked", transient=True)))
+    assert (error.reason_ja, error.reason_en, error.transient) == ("使用中です", "locked", True)
 
 
 def test_file_locked_by_another_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -279,7 +279,7 @@ def test_file_locked_by_another_program(tmp_path: Path, monkeypatch: pytest.Monk
         return real_open(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "open", locked_open)
-    assert_refused(path, "開けません", "locked")
+    assert assert_refused(path, "開けません", "locked").transient
 
 
 def test_large_pdf_read_through_a_file_handle_is_closed(
@@ -293,7 +293,7 @@ def test_large_pdf_read_through_a_file_handle_is_closed(
     assert_not_open(path)
     junk = tmp_path / "broken.pdf"
     junk.write_bytes(b"%PDF-1.7\n" + JUNK)
-    assert_refused(junk, "PDF", "PDF")
+    assert not assert_refused(junk, "PDF", "PDF").transient
     assert_not_open(junk)
 
 
