@@ -24,7 +24,7 @@ DEFAULT_MODEL = MODELS_DIR / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A real keyring backend that keeps secrets in this process only (tests have no OS keyring daemon)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()
