@@ -271,8 +271,8 @@ def extractive_answer(question: str, sources: Sequence[Source], max_sentences: i
     scored: list[tuple[float, int, int, str]] = []
     for rank, src in enumerate(sources[:3]):
         for i, sentence in enumerate(split_sentences(src.text)):
-            if len(sentence) < 4:
-                continue
+            if len(sentence) < 4 or sentence.endswith(("？", "?")):
+                continue  # a question (FAQ sheets, headings) is not an answer
             terms = set(analyzer.index_terms(sentence))
             hits = sum(1 for u in units if all(t in terms for t in u.terms))
             bonus = 0.3 if _numbers(sentence) else 0.0  # rules answer with numbers: days, yen, deadlines
@@ -282,7 +282,7 @@ def extractive_answer(question: str, sources: Sequence[Source], max_sentences: i
         return f"{first.text[:200]}[{first.n}]", [first.n]
     scored.sort(key=lambda x: -x[0])
     chosen = sorted(scored[:max_sentences], key=lambda x: (x[1], x[2]))
-    parts = [f"{sentence.rstrip()}[{n}]" for _, n, _, sentence in chosen]
+    parts = [_cite(sentence, [n]) for _, n, _, sentence in chosen]
     cited = sorted({n for _, n, _, _ in chosen})
     return "\n".join(parts), cited
 
@@ -350,13 +350,18 @@ def check_citations(answer: str, sources: Sequence[Source]) -> tuple[str, list[i
             good = refs or _best_overlap(body, sources)
         if not good:
             continue  # a number no passage supports, or a claim with no passage behind it
-        core = body.rstrip()
-        end = re.search(r"[。．.!！?？]+$", core)
-        punct = end.group(0) if end else "。"
-        core = core[: end.start()] if end else core
-        kept.append(core + "".join(f"[{n}]" for n in good) + punct)
+        kept.append(_cite(body, good))
         cited.extend(good)
     return "".join(kept), sorted(set(cited))
+
+
+def _cite(sentence: str, numbers: Sequence[int]) -> str:
+    """``sentence`` with ``[n]`` marks placed before its closing punctuation: "…です[1]。"."""
+    core = sentence.strip()
+    end = re.search(r"[。．.!！?？]+$", core)
+    punct = end.group(0) if end else "。"
+    core = core[: end.start()] if end else core
+    return core + "".join(f"[{n}]" for n in numbers) + punct
 
 
 def _best_overlap(sentence: str, sources: Sequence[Source]) -> list[int]:

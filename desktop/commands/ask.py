@@ -14,7 +14,7 @@ from typing import Any
 from desktop.answering import Answer, AnswerDone, Answerer, AnswerToken, PassagesFound, runtime_config
 from desktop.commands.models import model_folders
 from desktop.context import Context
-from local_models import ModelRuntime, find_model, resolve_active
+from local_models import ModelRuntime, find_model, inspect_model, resolve_active
 
 HELP = "規程にもとづく回答を出典つきで作る / grounded answer with citations"
 
@@ -42,18 +42,18 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             print(f"モデルが見つかりません: {args.model}\nmodel not found: {args.model}", file=sys.stderr)
             return 1
         if path is not None:
-            runtime = ModelRuntime(runtime_config(ctx.settings))
-            print(f"モデルを読み込み中 / loading {path.name} …", file=sys.stderr)
-            runtime.load(path)
-            if not runtime.wait_until_loaded():
-                err = runtime.error
-                print(f"モデルを使えません: {err.message_ja if err else ''}\n"
-                      f"cannot use the model: {err.message_en if err else ''}", file=sys.stderr)
-                runtime.close()
+            entry = inspect_model(path)  # header only: a bad file is refused here, in milliseconds
+            if entry.error is not None:
+                print(f"モデルを使えません: {entry.error.message_ja}\ncannot use the model: {entry.error.message_en}",
+                      file=sys.stderr)
                 if args.model:
                     return 1
                 print("抜粋で答えます / answering with extracts instead", file=sys.stderr)
-                runtime = None
+            else:
+                # Loads in the background while the knowledge base is searched; an out-of-scope question
+                # never waits for it.
+                runtime = ModelRuntime(runtime_config(ctx.settings))
+                runtime.load(path)
     kbase = KnowledgeBase(ctx.home.kb_dir)
     try:
         answerer = Answerer(kbase, runtime, ctx.settings)
@@ -61,8 +61,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         kbase.close()
         if runtime is not None:
+            if runtime.state == "error" and runtime.error is not None:
+                print(f"モデルを使えませんでした（抜粋で回答）: {runtime.error.message_ja}\n"
+                      f"the model could not be used (extractive answer): {runtime.error.message_en}", file=sys.stderr)
             runtime.close()
     if final is None:
+        return 1
+    if args.model and runtime is not None and final.grounded and final.model is None and runtime.state == "error":
         return 1
     if args.json:
         print(json.dumps(final.to_dict(), ensure_ascii=False))
