@@ -116,19 +116,29 @@ def _pieces(text: str, limit: int = MAX_PIECE_CHARS) -> Iterator[tuple[int, str]
         yield start, text[start:]
 
 
-def _normal_map(text: str) -> tuple[str, list[int] | None]:
+_NFKC_CHAR: dict[str, str] = {}
+
+
+def normal_map(text: str) -> tuple[str, list[int] | None]:
     """NFKC + squeeze, with a map from each output character back to its index in ``text``.
 
-    ``None`` as map means the identity (nothing changed), which keeps the common case cheap.
+    ``None`` as map means the identity (nothing changed), which keeps the common case cheap. Characters are
+    normalised one by one (cached), so each output character knows where it came from.
     """
     src_map: list[int] | None = None
     if not unicodedata.is_normalized("NFKC", text):
         parts: list[str] = []
         src_map = []
+        cache = _NFKC_CHAR
         for i, ch in enumerate(text):
-            norm = ch if ch.isascii() else unicodedata.normalize("NFKC", ch)
+            norm = cache.get(ch)
+            if norm is None:
+                norm = cache[ch] = unicodedata.normalize("NFKC", ch)
             parts.append(norm)
-            src_map.extend([i] * len(norm))
+            if len(norm) == 1:
+                src_map.append(i)
+            else:
+                src_map.extend([i] * len(norm))
         text = "".join(parts)
     gaps = [(m.start(), m.end()) for m in _SQUEEZE.finditer(text)]
     if not gaps:
@@ -257,7 +267,7 @@ class Analyzer:
 
     def spans(self, text: str) -> list[Span]:
         """Terms with their positions in the original ``text`` (for snippets and highlights)."""
-        normal, back = _normal_map(text)
+        normal, back = normal_map(text)
         out: list[Span] = []
         for offset, m in self._tokenize(self._fine, normal):
             if self._pos(m.part_of_speech_id())[0] in _SKIP_POS0:  # type: ignore[attr-defined]

@@ -14,10 +14,10 @@ import math
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from kb.analysis import QueryUnit, Span, compact, get_analyzer, nfkc, squeeze
+from kb.analysis import QueryUnit, Span, compact, get_analyzer, nfkc, normal_map, squeeze
 from kb.store import Candidate, Store
 from kb.synonyms import SynonymTable
 from kb.types import Hit
@@ -26,6 +26,8 @@ Terms = tuple[str, ...]
 DocFreqs = Callable[[Iterable[str]], dict[str, int]]
 
 SNIPPET_CHARS = 160
+SPAN_FALLBACK_CHARS = 3000
+ROW_BUDGET = 3000  # matches FTS5 ranks cheaply (~2.5 µs each on a laptop core)
 SYNONYM_CREDIT = 0.8
 PART_CREDIT = 0.6
 SUB_SYNONYM_CREDIT = 0.5
@@ -35,6 +37,7 @@ W_COVERAGE = 3.0
 W_BM25 = 1.0
 W_EXACT = 2.0
 W_ARTICLE = 2.5
+W_HEADING = 1.0
 
 _KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -42,6 +45,8 @@ _NUM = r"[0-9]+|[〇零一二三四五六七八九十百千]+"
 ARTICLE_RE = re.compile(rf"第\s*({_NUM})\s*条(?:\s*の\s*({_NUM}))?")
 _QUOTED_RE = re.compile(r"[「『\"“”]([^「」『』\"“”]+)[」』\"“”]")
 _CODE_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]+[-_./]?[0-9]+[A-Za-z0-9\-_./]*|[0-9]+[-_/][0-9A-Za-z][0-9A-Za-z\-_/]*)")
+# Numbered forms and clauses (様式第3号, 別表第2, 第5項): exact phrases like codes.
+_NUMBERED_RE = re.compile(r"(?:[\u4e00-\u9fff]{1,4})?第\s*[0-9]+\s*[号項章節款表]?")
 _TRAILING = "?？!！。.、,， 　"
 _WORDLIKE = re.compile(r"[^\W_]+")
 
@@ -85,6 +90,52 @@ class Concept:
     alts: list[tuple[Terms, float]] = field(default_factory=list)  # synonyms, with their credit
     prefix: str | None = None  # type-ahead: the last word may be unfinished
     weight: float = 1.0
+    phrase: bool = False  # quoted text, codes, article numbers: retrieve by the exact adjacent phrase
+    completions: list[str] | None = None  # index words starting with ``prefix`` (None: use FTS5's prefix query)
+    keys: set[str] = field(default_factory=set)  # strings to highlight (NFKC, lowercase, no spaces)
+    df: int = 0  # chunks holding the concept's rarest spelling (0 when unknown)
+
+    def expression(self, with_parts: bool, df: dict[str, int], common: int) -> tuple[str, int]:
+        """FTS5 expression for chunks that say this concept, and an upper bound of how many chunks match.
+
+        Compounds are retrieved as an AND of their terms, which FTS5 answers far faster than a phrase;
+        whether the terms stand together is checked when re-ranking. Parts held by more than ``common``
+        chunks are left out: they would make FTS5 score a large share of the index for little gain.
+        """
+        branches: list[Terms] = [self.main, *(alt for alt, _ in self.alts)]
+        clauses: list[tuple[str, int]] = []
+        for i, terms in enumerate(branches):
+            if i == 0 and self.phrase:
+                clauses.append((_fts_phrase(terms), _est(terms, df)))
+            else:
+                kept = _content_parts(terms) or terms
+                clauses.append((_fts_all(kept), _est(kept, df)))
+        if with_parts:
+            clauses.extend(
+                (_fts_phrase((p,)), df.get(p, 0)) for p in self.parts if not common or df.get(p, 0) <= common
+            )
+        if self.prefix:
+            if self.completions is None:
+                clauses.append((_fts_phrase((self.prefix,)) + "*", common or 0))
+            else:
+                clauses.extend((_fts_phrase((w,)), df.get(w, 0)) for w in self.completions)
+        unique = dict(c for c in clauses if c[0])
+        if not unique:
+            return "", 0
+        expr = next(iter(unique)) if len(unique) == 1 else "(" + " OR ".join(unique) + ")"
+        return expr, sum(unique.values())
+
+
+def _est(terms: Terms, df: dict[str, int]) -> int:
+    return min((df.get(t, 0) for t in terms), default=0)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One FTS5 query of the search and an upper bound of the chunks it matches (what it costs to rank)."""
+
+    expr: str
+    est: int
 
 
 @dataclass
@@ -92,7 +143,17 @@ class QueryPlan:
     concepts: list[Concept]
     exact: list[str]  # compact strings (codes, quoted phrases, the short query itself)
     article: str | None
-    match: str  # the FTS5 expression; "" when there is nothing to search
+    tiers: list[Tier]  # FTS5 queries, narrowest first; empty when there is nothing to search
+
+    @property
+    def match(self) -> str:
+        """The widest query (every concept, its synonyms and parts)."""
+        return self.tiers[-1].expr if self.tiers else ""
+
+    def highlight_keys(self) -> list[str]:
+        """Strings to mark in a hit's text, longest first (so 年次有給休暇 wins over 休暇)."""
+        keys = {k for c in self.concepts for k in c.keys} | set(self.exact)
+        return sorted(keys, key=len, reverse=True)
 
     def highlight_sequences(self) -> list[Terms]:
         seqs: set[Terms] = set()
@@ -104,7 +165,21 @@ class QueryPlan:
 
 
 def _fts_phrase(terms: Terms) -> str:
+    if not terms:
+        return ""
     return '"' + " ".join(t.replace('"', '""') for t in terms) + '"'
+
+
+def _fts_all(terms: Terms) -> str:
+    if len(terms) <= 1:
+        return _fts_phrase(terms)
+    return "(" + " AND ".join(_fts_phrase((t,)) for t in dict.fromkeys(terms)) + ")"
+
+
+# A concept held by more chunks than this is "common": searching it alone makes FTS5 score a large part of
+# the index, so it is left to the re-ranking whenever rarer concepts can find the candidates.
+COMMON_SHARE = 0.03
+COMMON_MIN = 2000
 
 
 def build_plan(
@@ -112,6 +187,7 @@ def build_plan(
     synonyms: SynonymTable | None = None,
     doc_freqs: DocFreqs | None = None,
     n_docs: int = 0,
+    completions: Callable[[str], list[str]] | None = None,
 ) -> QueryPlan:
     """Read a query: quoted phrases, article numbers and codes stay whole; the rest loses its question words.
 
@@ -139,25 +215,34 @@ def build_plan(
     def quoted(m: re.Match[str]) -> None:
         terms = tuple(analyzer.index_terms(m.group(1)))
         if terms:
-            concepts.append(Concept(terms, weight=1.5))
+            concepts.append(Concept(terms, weight=1.5, phrase=True, keys={compact(m.group(1))}))
             exact.append(compact(m.group(1)))
 
     def article_ref(m: re.Match[str]) -> None:
         nonlocal article
-        article = article or normalize_article(m.group(0))
-        terms = tuple(analyzer.index_terms(m.group(0)))
+        normal = normalize_article(m.group(0))
+        article = article or normal
+        # Search the arabic form the documents mostly use (第24条), and the form typed (第二十四条) as well.
+        written = tuple(analyzer.index_terms(m.group(0)))
+        terms = tuple(analyzer.index_terms(normal)) if normal else written
         if terms:
-            concepts.append(Concept(terms))
+            keys = {compact(m.group(0)), compact(normal or "")} - {""}
+            concepts.append(
+                Concept(terms, alts=[(written, 1.0)] if written != terms else [], phrase=True, keys=keys)
+            )
         exact.append(compact(m.group(0)))
+        if normal and compact(normal) != compact(m.group(0)):
+            exact.append(compact(normal))
 
     def code(m: re.Match[str]) -> None:
         terms = tuple(analyzer.index_terms(m.group(0)))
         if terms:
-            concepts.append(Concept(terms, weight=1.5))
+            concepts.append(Concept(terms, weight=1.5, phrase=True, keys={compact(m.group(0))}))
             exact.append(compact(m.group(0)))
 
     rest = take(_QUOTED_RE, text, quoted)
     rest = take(ARTICLE_RE, rest, article_ref)
+    rest = take(_NUMBERED_RE, rest, code)
     rest = take(_CODE_RE, rest, code)
 
     units = analyzer.query_units(rest)
@@ -177,8 +262,9 @@ def build_plan(
                 continue
             if seq in table:
                 concept = Concept(seq, alts=[(alt, SYNONYM_CREDIT) for alt in table.alternatives(seq)])
+                concept.keys.add(compact("".join(u.surface for u in content[i:j])))
                 if len(seq) > 1:
-                    concept.parts = seq
+                    concept.parts = _content_parts(seq)
                 concepts.append(concept)
                 i = j
                 matched = True
@@ -186,9 +272,9 @@ def build_plan(
         if matched:
             continue
         unit = content[i]
-        concept = Concept(unit.terms)
+        concept = Concept(unit.terms, keys={compact(unit.surface)})
         if len(unit.terms) > 1:
-            concept.parts = unit.terms
+            concept.parts = _content_parts(unit.terms)
             n = len(unit.terms)
             for a in range(n):
                 for b in range(n, a, -1):
@@ -213,10 +299,13 @@ def build_plan(
         tail = content[-1].tail
         if tail and not tail.isdigit() and _WORDLIKE.fullmatch(tail):
             concepts[-1].prefix = tail
+            if completions is not None:
+                # The index's most frequent words that start with it, instead of an unbounded prefix query.
+                concepts[-1].completions = [w for w in completions(tail) if w not in concepts[-1].main]
 
     # The whole short query as one string: 様式第3号 typed without quotes is still an exact phrase.
     whole = compact(text.rstrip(_TRAILING))
-    if whole and len(whole) <= 40 and whole not in exact and len(units) > 1:
+    if whole and len(whole) <= 16 and whole not in exact and len(units) > 1:
         exact.append(whole)
 
     # Dedupe concepts with the same main phrase (e.g. quoted and unquoted copies).
@@ -227,21 +316,62 @@ def build_plan(
             seen.add(c.main)
             unique.append(c)
     concepts = unique
-    if doc_freqs is not None and n_docs > 0:
-        _weigh(concepts, doc_freqs, n_docs)
-
-    clauses: list[str] = []
     for c in concepts:
-        clauses.append(_fts_phrase(c.main))
-        clauses.extend(_fts_phrase((p,)) for p in c.parts)
-        clauses.extend(_fts_phrase(alt) for alt, _ in c.alts)
+        c.keys.add("".join(c.main))
+        for alt, _ in c.alts:
+            c.keys.add("".join(alt))
+            c.keys.update(table.spellings.get(alt, ()))
+        c.keys.update(p for p in c.parts if len(p) >= 2)
+        c.keys.update(w for w in c.completions or () if len(w) >= 2)
         if c.prefix:
-            clauses.append(_fts_phrase((c.prefix,)) + "*")
-    all_terms = tuple(t for u in units for t in u.terms)
-    if rest == text and len(concepts) > 1 and 1 < len(all_terms) <= 12:
-        clauses.append(_fts_phrase(all_terms))  # the query as written, adjacent: rare, so BM25 lifts it
-    match = " OR ".join(dict.fromkeys(clauses))
-    return QueryPlan(concepts, [e for e in dict.fromkeys(exact) if e], article, match)
+            c.keys.add(c.prefix)
+        c.keys.discard("")
+    df: dict[str, int] = {}
+    if doc_freqs is not None:
+        terms: set[str] = set()
+        for c in concepts:
+            terms.update(c.main)
+            terms.update(c.parts)
+            terms.update(t for alt, _ in c.alts for t in alt)
+            terms.update(c.completions or ())
+        df = doc_freqs(terms)
+        if n_docs > 0:
+            _weigh(concepts, df, n_docs)
+
+    return QueryPlan(concepts, [e for e in dict.fromkeys(exact) if e], article, _tiers(concepts, n_docs, df))
+
+
+def _content_parts(terms: Terms) -> Terms:
+    """Parts of a compound worth finding alone: not particles (スポーツの日 → スポーツ, 日)."""
+    return tuple(t for t in terms if not all("\u3041" <= ch <= "\u309f" for ch in t))
+
+
+def _tiers(concepts: list[Concept], n_docs: int, df: dict[str, int]) -> list[Tier]:
+    """FTS5 queries from narrow to wide: all concepts (AND), the rarer ones (OR), everything with parts.
+
+    The search runs them in order and stops once it has enough candidates, so a question whose words all
+    appear together never pays for scoring every chunk that merely contains its commonest word.
+    """
+    active = [c for c in concepts if c.weight > 0] or concepts
+    if not active:
+        return []
+    common = max(COMMON_MIN, int(n_docs * COMMON_SHARE)) if n_docs else 0
+    tiers: list[Tier] = []
+    narrow = [c.expression(False, df, common) for c in active]
+    if len(active) > 1 and all(e for e, _ in narrow):
+        tiers.append(Tier(" AND ".join(e for e, _ in narrow), min(n for _, n in narrow)))
+    rare = [x for c, x in zip(active, narrow, strict=True) if x[0] and (not common or c.df <= common)]
+    rare = rare or [x for x in narrow if x[0]]
+    if rare:
+        tiers.append(Tier(" OR ".join(e for e, _ in rare), sum(n for _, n in rare)))
+    wide = [c.expression(True, df, common) for c in active]
+    wide = [x for x in wide if x[0]]
+    if wide:
+        tiers.append(Tier(" OR ".join(e for e, _ in wide), sum(n for _, n in wide)))
+    unique: dict[str, Tier] = {}
+    for tier in tiers:
+        unique.setdefault(tier.expr, tier)
+    return list(unique.values())
 
 
 _WEAK_POS = frozenset({"動詞", "形容詞", "形状詞"})
@@ -288,26 +418,22 @@ def _idf(df: int, n: int) -> float:
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
-def _weigh(concepts: list[Concept], doc_freqs: DocFreqs, n: int) -> None:
+def _weigh(concepts: list[Concept], df: dict[str, int], n: int) -> None:
     """Scale each concept's weight by the rarity (BM25 idf) of its rarest way of being said.
 
     A concept that no chunk can match (not even through a synonym or a part) gets weight 0: it cannot tell
     passages apart, so it must not dilute the coverage of the words that can.
     """
-    terms: set[str] = set()
     for c in concepts:
-        terms.update(c.main)
-        terms.update(c.parts)
-        for alt, _ in c.alts:
-            terms.update(alt)
-    df = doc_freqs(terms)
-    for c in concepts:
-        main_df = min((df.get(t, 0) for t in c.main), default=0)
+        main_df = _est(_content_parts(c.main) or c.main, df)
         if main_df == 0:
-            alt_dfs = [min(df.get(t, 0) for t in alt) for alt, _ in c.alts if alt]
+            alt_dfs = [_est(alt, df) for alt, _ in c.alts if alt]
             alt_dfs = [d for d in alt_dfs if d > 0]
             part_df = max((df.get(t, 0) for t in c.parts), default=0)
             main_df = min(alt_dfs) if alt_dfs else part_df
+        if main_df == 0 and c.completions:
+            main_df = max(df.get(w, 0) for w in c.completions)
+        c.df = main_df
         if main_df == 0 and c.prefix is None:
             c.weight = 0.0
             continue
@@ -344,11 +470,13 @@ def coverage(plan: QueryPlan, hay: str) -> float:
 def rerank(plan: QueryPlan, cands: list[Candidate]) -> list[tuple[float, Candidate]]:
     if not cands:
         return []
-    top_bm25 = max(c.bm25 for c in cands) or 1.0
     scored: list[tuple[float, Candidate]] = []
     for cand in cands:
         hay = f" {cand.title_terms} | {cand.heading_terms} | {cand.body_terms} "
-        score = W_COVERAGE * coverage(plan, hay) + W_BM25 * max(cand.bm25, 0.0) / top_bm25
+        score = W_COVERAGE * coverage(plan, hay) + W_BM25 * cand.bm25
+        if W_HEADING and cand.heading_terms:
+            # The article's own heading names the topic (第40条（慶弔休暇）): a mention elsewhere counts less.
+            score += W_HEADING * coverage(plan, f" {cand.heading_terms} ")
         if plan.exact:
             flat = compact(cand.text)
             title = compact(cand.title)
@@ -364,7 +492,7 @@ def rerank(plan: QueryPlan, cands: list[Candidate]) -> list[tuple[float, Candida
 class SpanCache:
     """Recently analysed chunk texts: typing a query re-shows the same hits many times."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 2048) -> None:
         self.size = size
         self._data: OrderedDict[int, tuple[str, list[Span]]] = OrderedDict()
 
@@ -399,7 +527,45 @@ def find_highlights(spans: list[Span], seqs: list[Terms]) -> list[tuple[int, int
     return out
 
 
-def make_snippet(text: str, marks: list[tuple[int, int, Terms]], width: int = SNIPPET_CHARS) -> tuple[str, list[tuple[int, int]]]:
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+def find_marks(text: str, keys: list[str], limit: int = 200) -> list[tuple[int, int, str]]:
+    """Occurrences of the keys in ``text`` as (start, end, key), mapped back to the original offsets.
+
+    Plain string search over the NFKC, space-squeezed, lowercased text: a hit's text is not analysed again,
+    so showing ten hits costs microseconds instead of milliseconds. Latin keys must stand as whole words.
+    """
+    normal, back = normal_map(text)
+    low = normal.lower()
+    if len(low) != len(normal):
+        low = normal
+    taken = bytearray(len(low))
+    marks: list[tuple[int, int, str]] = []
+    for key in keys:
+        if not key:
+            continue
+        word = bool(_ASCII_WORD.fullmatch(key))
+        start = low.find(key)
+        while start != -1 and len(marks) < limit:
+            end = start + len(key)
+            ok = not any(taken[start:end])
+            if ok and word:
+                before = low[start - 1] if start else " "
+                after = low[end] if end < len(low) else " "
+                ok = not (before.isascii() and before.isalnum()) and not (after.isascii() and after.isalnum())
+            if ok:
+                taken[start:end] = b"\x01" * (end - start)
+                a, b = (start, end) if back is None else (back[start], back[end - 1] + 1)
+                marks.append((a, b, key))
+            start = low.find(key, end if ok else start + 1)
+    marks.sort()
+    return marks
+
+
+def make_snippet(
+    text: str, marks: Sequence[tuple[int, int, object]], width: int = SNIPPET_CHARS
+) -> tuple[str, list[tuple[int, int]]]:
     """A window of ``text`` around the densest cluster of matches, with highlight spans inside it."""
     n = len(text)
     start = 0
@@ -448,18 +614,49 @@ class Searcher:
             self._n_docs = (n, now)
         return n
 
+    def _retrieve(self, plan: QueryPlan, limit: int) -> dict[int, float]:
+        """Candidate chunk ids with BM25 scaled to 0..1 within the query that found them, narrow queries first.
+
+        A query that would match more than ``ROW_BUDGET`` chunks is first asked of the title and heading
+        columns only: chunks *about* a common word (its article heading names it) are the ones worth showing,
+        and ranking them costs a fraction of ranking every mention.
+        """
+        found: dict[int, float] = {}
+
+        def add(expr: str) -> None:
+            ranked = self.store.rank_ids(expr, limit)
+            top = max((score for _, score in ranked), default=0.0) or 1.0
+            for chunk_id, score in ranked:
+                if chunk_id not in found:
+                    found[chunk_id] = max(score, 0.0) / top
+
+        for tier in plan.tiers:
+            if len(found) >= limit and tier.est > ROW_BUDGET:
+                break  # enough candidates, and the wider query would be costly: stop here
+            if tier.est > ROW_BUDGET:
+                add(f"{{title heading}} : ({tier.expr})")
+                if len(found) >= limit:
+                    break
+            add(tier.expr)
+        return found
+
     def search(self, query: str, k: int = 10, synonyms: SynonymTable | None = None) -> list[Hit]:
         if k <= 0 or not squeeze(nfkc(query)).strip():
             return []
-        plan = build_plan(query, synonyms, self.store.doc_freqs, self.n_docs())
-        if not plan.match:
+        plan = build_plan(query, synonyms, self.store.doc_freqs, self.n_docs(), self.store.completions)
+        if not plan.tiers:
             return []
         limit = min(200, max(50, 4 * k))
-        ranked = rerank(plan, self.store.candidates(plan.match, limit))[:k]
-        seqs = plan.highlight_sequences()
+        ranked = rerank(plan, self.store.candidates(self._retrieve(plan, limit)))[:k]
+        keys = plan.highlight_keys()
+        seqs: list[Terms] | None = None
         hits: list[Hit] = []
         for score, c in ranked:
-            marks = find_highlights(self.cache.spans(c.chunk_id, c.text), seqs)
+            marks: Sequence[tuple[int, int, object]] = find_marks(c.text, keys)
+            if not marks:
+                # Spelling variants the strings miss (申込 for 申し込み): analyse the text itself.
+                seqs = seqs if seqs is not None else plan.highlight_sequences()
+                marks = find_highlights(self.cache.spans(c.chunk_id, c.text[:SPAN_FALLBACK_CHARS]), seqs)
             snippet, spans = make_snippet(c.text, marks)
             hits.append(
                 Hit(

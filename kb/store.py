@@ -6,22 +6,30 @@
   ``rowid`` = ``chunks.id``; a trigger deletes the FTS row with its chunk, and deleting a file cascades to its
   chunks, so a document is replaced by one ``DELETE`` and its inserts inside one transaction — a crash (even
   ``kill -9``) leaves either the old or the new version, never both.
+- ``terms`` keeps each term's document frequency (chunks holding it), maintained with every insert and
+  delete: the search weighs query words by rarity and completes unfinished words as the user types, and
+  FTS5's own vocabulary table would have to read a term's whole posting list to count it.
 - FTS5 is compiled into Python's sqlite3 everywhere we ship, so no extension is loaded.
+- Schema changes are named migrations (``_MIGRATIONS``), applied in order inside the opening transaction.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from kb.types import KbError
 
-SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
 INDEX_FILE = "index.sqlite"
 
 # Column weights for bm25(): a term in the document title or the heading path says more than one in the body.
@@ -63,7 +71,7 @@ CREATE TABLE IF NOT EXISTS chunks(
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, heading, body, tokenize = 'unicode61 remove_diacritics 0'
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
+CREATE TABLE IF NOT EXISTS terms(term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
     DELETE FROM chunks_fts WHERE rowid = old.id;
 END;
@@ -133,7 +141,7 @@ class Candidate:
     """A chunk that matched the FTS query, with what re-ranking needs (no second query per hit)."""
 
     chunk_id: int
-    bm25: float  # positive, higher is better
+    bm25: float  # 0..1, higher is better (scaled within the query that found it)
     title_terms: str
     heading_terms: str
     body_terms: str
@@ -177,6 +185,14 @@ class Store:
                     raise KbError(
                         f"この索引は新しい版の総務デスクで作られています（版 {row[0]}）: {path}",
                         f"This index was made by a newer Soumu Desk (schema {row[0]}): {path}",
+                    )
+                else:
+                    for version, (name, migrate) in enumerate(_MIGRATIONS, start=2):
+                        if int(row[0]) < version:
+                            log.info("index migration %d: %s", version, name)
+                            migrate(conn)
+                    conn.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
                     )
         except (sqlite3.Error, OSError) as exc:
             self.close()
@@ -291,33 +307,55 @@ class Store:
 
     # --- search ------------------------------------------------------------------------------------------
 
-    def candidates(self, match: str, limit: int) -> list[Candidate]:
-        """The best ``limit`` chunks for an FTS5 query by weighted BM25, with everything re-ranking needs."""
-        w = BM25_WEIGHTS
-        sql = f"""
-            WITH top AS (
-                SELECT rowid AS id, -bm25(chunks_fts, {w[0]}, {w[1]}, {w[2]}) AS score,
-                       title AS tt, heading AS ht, body AS bt
-                FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, {w[0]}, {w[1]}, {w[2]})
-                LIMIT ?
-            )
-            SELECT top.id, top.score, top.tt, top.ht, top.bt, c.text, c.location, c.page, c.article,
-                   f.path, f.title, f.doc_type, f.modified
-            FROM top JOIN chunks c ON c.id = top.id JOIN files f ON f.id = c.file_id
-            ORDER BY top.score DESC
+    def rank_ids(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """The best ``limit`` chunk ids for an FTS5 query by weighted BM25 (positive, higher is better).
+
+        The cost grows with the number of chunks that match (BM25 is computed for each), which is why the
+        search asks narrow queries first (see ``kb.search``).
         """
-        rows = self.conn().execute(sql, (match, limit)).fetchall()
-        return [Candidate(*r) for r in rows]
+        w = BM25_WEIGHTS
+        sql = (
+            f"SELECT rowid, -bm25(chunks_fts, {w[0]}, {w[1]}, {w[2]}) FROM chunks_fts"
+            " WHERE chunks_fts MATCH ? ORDER BY 2 DESC LIMIT ?"
+        )
+        return [(int(r[0]), float(r[1])) for r in self.conn().execute(sql, (match, limit))]
+
+    def candidates(self, scores: dict[int, float]) -> list[Candidate]:
+        """Everything re-ranking and display need for these chunk ids, in one query."""
+        if not scores:
+            return []
+        ids = list(scores)
+        marks = ",".join("?" * len(ids))
+        # chunks_fts_content is where FTS5 keeps a regular table's column values: reading it directly is a
+        # plain rowid lookup, twice as fast as going through the virtual table.
+        sql = f"""
+            SELECT c.id, t.c0, t.c1, t.c2, c.text, c.location, c.page, c.article,
+                   f.path, f.title, f.doc_type, f.modified
+            FROM chunks c JOIN chunks_fts_content t ON t.id = c.id JOIN files f ON f.id = c.file_id
+            WHERE c.id IN ({marks})
+        """
+        rows = self.conn().execute(sql, ids).fetchall()
+        return [Candidate(r[0], scores[r[0]], *r[1:]) for r in rows]
 
     def doc_freqs(self, terms: Iterable[str]) -> dict[str, int]:
-        """How many chunks hold each term (FTS5's own vocabulary table: one indexed lookup, no scan)."""
+        """How many chunks hold each term (0 for terms the index does not know)."""
         wanted = sorted(set(terms))
         if not wanted:
             return {}
         marks = ",".join("?" * len(wanted))
-        rows = self.conn().execute(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", wanted)
+        rows = self.conn().execute(f"SELECT term, df FROM terms WHERE term IN ({marks})", wanted)
         found = {str(r[0]): int(r[1]) for r in rows}
         return {t: found.get(t, 0) for t in wanted}
+
+    def completions(self, prefix: str, n: int = 4) -> list[str]:
+        """The ``n`` index terms starting with ``prefix`` held by the most chunks (for type-ahead)."""
+        if not prefix:
+            return []
+        rows = self.conn().execute(
+            "SELECT term FROM terms WHERE term > ? AND term < ? AND df > 0 ORDER BY df DESC LIMIT ?",
+            (prefix, prefix + "\U0010ffff", n),
+        )
+        return [str(r[0]) for r in rows]
 
     def chunk_count(self) -> int:
         return int(self.conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
@@ -362,8 +400,26 @@ class _Tx:
         return int(self.conn.execute("SELECT id FROM sources WHERE path = ?", (path,)).fetchone()[0])
 
     def remove_source(self, source_id: int) -> None:
+        self._forget_terms("f.source_id = ?", (source_id,))
         # files -> chunks -> chunks_fts cascade; failures cascade too
         self.conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+
+    def _forget_terms(self, where: str, args: tuple[object, ...]) -> None:
+        """Take the chunks of the files matching ``where`` out of the term frequencies (before deleting)."""
+        rows = self.conn.execute(
+            "SELECT t.c0, t.c1, t.c2 FROM files f JOIN chunks c ON c.file_id = f.id"
+            f" JOIN chunks_fts_content t ON t.id = c.id WHERE {where}",
+            args,
+        )
+        counts = _term_counts(rows)
+        if counts:
+            self.conn.executemany(
+                "UPDATE terms SET df = df - ? WHERE term = ?", [(n, t) for t, n in counts.items()]
+            )
+
+    def _drop_file(self, path: str) -> int:
+        self._forget_terms("f.path = ?", (path,))
+        return self.conn.execute("DELETE FROM files WHERE path = ?", (path,)).rowcount
 
     def set_last_indexed(self, source_id: int, when: str) -> None:
         self.conn.execute("UPDATE sources SET last_indexed = ? WHERE id = ?", (when, source_id))
@@ -371,7 +427,7 @@ class _Tx:
     def replace_document(self, doc: DocumentRow) -> None:
         """Delete the old version of the file (if any) and insert the new one with its chunks."""
         conn = self.conn
-        conn.execute("DELETE FROM files WHERE path = ?", (doc.path,))
+        self._drop_file(doc.path)
         cur = conn.execute(
             "INSERT INTO files(source_id, path, size, mtime_ns, sha256, title, doc_type, encoding, modified,"
             " indexed_at) VALUES(?,?,?,?,?,?,?,?,?,?)",
@@ -399,6 +455,12 @@ class _Tx:
                 "INSERT INTO chunks_fts(rowid, title, heading, body) VALUES(?,?,?,?)",
                 (cur.lastrowid, ch.title_terms, ch.heading_terms, ch.body_terms),
             )
+        counts = _term_counts((ch.title_terms, ch.heading_terms, ch.body_terms) for ch in doc.chunks)
+        if counts:
+            conn.executemany(
+                "INSERT INTO terms(term, df) VALUES(?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+                counts.items(),
+            )
         conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
 
     def update_stat(self, path: str, size: int, mtime_ns: int, modified: str) -> None:
@@ -411,7 +473,7 @@ class _Tx:
     def remove_paths(self, paths: Iterable[str]) -> int:
         removed = 0
         for path in paths:
-            removed += self.conn.execute("DELETE FROM files WHERE path = ?", (path,)).rowcount
+            removed += self._drop_file(path)
             self.conn.execute("DELETE FROM failures WHERE path = ?", (path,))
         return removed
 
@@ -419,12 +481,32 @@ class _Tx:
         self, source_id: int, path: str, size: int, mtime_ns: int, reason_ja: str, reason_en: str, when: str
     ) -> None:
         # The file's old content no longer describes it: take it out of the search results.
-        self.conn.execute("DELETE FROM files WHERE path = ?", (path,))
+        self._drop_file(path)
         self.conn.execute(
             "INSERT OR REPLACE INTO failures(path, source_id, size, mtime_ns, reason_ja, reason_en, at)"
             " VALUES(?,?,?,?,?,?,?)",
             (path, source_id, size, mtime_ns, reason_ja, reason_en, when),
         )
+
+
+def _term_counts(rows: Iterable[Sequence[str]]) -> Counter[str]:
+    """For each term, how many of these chunks (title, heading, body term strings) hold it."""
+    counts: Counter[str] = Counter()
+    for row in rows:
+        counts.update(set(" ".join(row).split()))
+    return counts
+
+
+def _migrate_terms_table(conn: sqlite3.Connection) -> None:
+    """v2: count term document frequencies into ``terms`` (replaces FTS5's slow vocabulary table)."""
+    conn.execute("DROP TABLE IF EXISTS chunks_vocab")
+    conn.execute("DELETE FROM terms")
+    counts = _term_counts(conn.execute("SELECT c0, c1, c2 FROM chunks_fts_content"))
+    conn.executemany("INSERT INTO terms(term, df) VALUES(?, ?)", counts.items())
+
+
+# Named migrations: entry i brings an index from schema version i+1 to i+2.
+_MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [("term frequencies table", _migrate_terms_table)]
 
 
 def _split_sql(script: str) -> list[str]:

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb.analysis import get_analyzer
+from kb.analysis import get_analyzer, nfkc
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class SynonymTable:
     groups: list[list[Terms]] = field(default_factory=list)
     _members: dict[Terms, list[int]] = field(default_factory=dict)
     max_len: int = 0
+    spellings: dict[Terms, set[str]] = field(default_factory=dict)  # as written in the list (NFKC, lower)
 
     @classmethod
     def from_groups(cls, groups: list[list[str]]) -> SynonymTable:
@@ -59,6 +60,8 @@ class SynonymTable:
             analysed: list[Terms] = []
             for word in words:
                 terms = tuple(analyzer.index_terms(word))
+                if terms:
+                    table.spellings.setdefault(terms, set()).add("".join(nfkc(word).lower().split()))
                 if terms and terms not in analysed:
                     analysed.append(terms)
             if len(analysed) < 2:

@@ -14,7 +14,7 @@ from kb.types import KbError
 
 def _doc(source_id: int, path: str, texts: list[str], sha: str = "x") -> DocumentRow:
     chunks = [
-        ChunkRow(i, f"p.{i + 1}", i + 1, None, "見出し", t, "規程", "見出し", " ".join(t)) for i, t in enumerate(texts)
+        ChunkRow(i, f"p.{i + 1}", i + 1, None, "見出し", t, "規程", "見出し", t) for i, t in enumerate(texts)
     ]
     return DocumentRow(source_id, path, 10, 1, sha, "規程", "txt", "utf-8", "2024-04-01", "now", chunks)
 
@@ -46,7 +46,43 @@ def test_replacing_a_document_never_duplicates(tmp_path: Path) -> None:
         tx.replace_document(_doc(sid, "/docs/a.txt", ["丁", "戊"], sha="y"))
     assert _counts(store) == (1, 2, 2)
     assert store.file_states([sid])["/docs/a.txt"].sha256 == "y"
-    assert {c.text for c in store.candidates('"丁" OR "甲"', 10)} == {"丁"}
+    ranked = store.rank_ids('"丁" OR "甲"', 10)
+    assert {c.text for c in store.candidates(dict(ranked))} == {"丁"}
+    assert store.doc_freqs(["丁", "甲", "乙"]) == {"丁": 1, "甲": 0, "乙": 0}
+    store.close()
+
+
+def test_term_frequencies_follow_inserts_and_deletes(tmp_path: Path) -> None:
+    store = Store(tmp_path / "index.sqlite")
+    with store.transaction() as tx:
+        sid = tx.add_source("/docs", "now")
+        other = tx.add_source("/other", "now")
+        tx.replace_document(_doc(sid, "/docs/a.txt", ["休暇", "休暇", "出張"]))
+        tx.replace_document(_doc(other, "/other/b.txt", ["休暇"]))
+    assert store.doc_freqs(["休暇", "出張", "規程"]) == {"休暇": 3, "出張": 1, "規程": 4}
+    assert store.completions("休") == ["休暇"]
+    with store.transaction() as tx:
+        tx.remove_paths(["/docs/a.txt"])
+    assert store.doc_freqs(["休暇", "出張"]) == {"休暇": 1, "出張": 0}
+    assert store.completions("出") == []
+    with store.transaction() as tx:
+        tx.remove_source(other)
+    assert store.doc_freqs(["休暇", "規程"]) == {"休暇": 0, "規程": 0}
+    store.close()
+
+
+def test_version_1_index_is_migrated(tmp_path: Path) -> None:
+    store = Store(tmp_path / "index.sqlite")
+    with store.transaction() as tx:
+        sid = tx.add_source("/docs", "now")
+        tx.replace_document(_doc(sid, "/docs/a.txt", ["休暇", "出張"]))
+        tx.conn.execute("DELETE FROM terms")
+        tx.conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    store.close()
+    store = Store(tmp_path / "index.sqlite")
+    assert store.doc_freqs(["休暇", "規程"]) == {"休暇": 1, "規程": 2}
+    version = store.conn().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    assert version == str(SCHEMA_VERSION)
     store.close()
 
 

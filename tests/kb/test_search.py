@@ -1,0 +1,193 @@
+"""kb.search over the real documents and over small files made here: questions, phrases, codes, synonyms."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kb import Hit, KnowledgeBase
+from kb.search import build_plan, kanji_number, make_snippet, normalize_article
+from tests.conftest import REALDOCS
+
+
+@pytest.fixture(scope="module")
+def real_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+    """The real documents, indexed once for this module (read-only tests)."""
+    if not REALDOCS.is_dir():
+        pytest.skip("../shared/realdocs is not present")
+    root = tmp_path_factory.mktemp("realkb")
+    shutil.copytree(REALDOCS, root / "realdocs")
+    kbase = KnowledgeBase(root / "index")
+    last = list(kbase.index([root / "realdocs"]))[-1]
+    assert last.failed == 0 and last.added >= 28
+    yield kbase
+    kbase.close()
+
+
+@pytest.fixture
+def small_kb(tmp_path: Path) -> Iterator[tuple[KnowledgeBase, Path]]:
+    kbase = KnowledgeBase(tmp_path / "index")
+    yield kbase, tmp_path / "docs"
+    kbase.close()
+
+
+def _index(kbase: KnowledgeBase, root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    assert list(kbase.index([root]))[-1].failed == 0
+
+
+def _marked(hit: Hit) -> list[str]:
+    return [hit.snippet[a:b] for a, b in hit.highlights]
+
+
+def test_natural_question_finds_the_article(real_kb: KnowledgeBase) -> None:
+    hits = real_kb.search("慶弔休暇は何日？", k=5)
+    assert "慶弔休暇" in hits[0].location
+    assert any(h.article == "第40条" and "就業規則" in h.title for h in hits[:3])
+    assert "慶弔休暇" in _marked(hits[0])
+
+
+def test_pdf_hits_carry_page_and_article(real_kb: KnowledgeBase) -> None:
+    hits = real_kb.search("年次有給休暇", k=10)
+    pdf = [h for h in hits if h.doc_type == "pdf"]
+    assert pdf, "the MHLW model rules PDF talks about 年次有給休暇 on many pages"
+    assert all(h.page is not None and f"p.{h.page}" in h.location for h in pdf)
+    assert any("年次有給休暇" in m for h in pdf for m in _marked(h))
+
+
+def test_article_number_query(real_kb: KnowledgeBase) -> None:
+    hits = real_kb.search("第24条", k=5)
+    assert hits and all(h.article == "第24条" for h in hits[:3])
+    hits = real_kb.search("第二十四条", k=3)
+    assert hits[0].article == "第24条"
+
+
+def test_synonyms_find_the_official_words(real_kb: KnowledgeBase) -> None:
+    hits = real_kb.search("パソコンの貸与", k=3)
+    assert "PC" in hits[0].text and "パソコン" not in hits[0].text
+    assert "PC" in _marked(hits[0])
+    hits = real_kb.search("有休", k=5)
+    assert any("年次有給休暇" in h.text for h in hits)
+    hits = real_kb.search("残業の割増賃金", k=5)
+    assert any("時間外労働" in h.text for h in hits)
+
+
+def test_hit_fields(real_kb: KnowledgeBase) -> None:
+    hits = real_kb.search("出張の日当はいくら", k=8)
+    assert len(hits) == 8
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert "日当" in hits[0].location or "日当" in hits[0].text
+    for h in hits:
+        assert Path(h.path).is_absolute() and Path(h.path).is_file()
+        assert date.fromisoformat(h.modified)
+        assert h.text and h.title and h.location and h.chunk_id > 0
+        assert len(h.snippet) <= 170
+        for a, b in h.highlights:
+            assert 0 <= a < b <= len(h.snippet)
+        plain = h.snippet.strip("…")
+        assert plain.replace(" ", "") in re.sub(r"\s", "", h.text)
+
+
+def test_nothing_to_search(real_kb: KnowledgeBase) -> None:
+    assert real_kb.search("") == []
+    assert real_kb.search("   ？！。") == []
+    assert isinstance(real_kb.search("何ですか"), list)
+    assert real_kb.search("慶弔休暇", k=0) == []
+
+
+def test_type_ahead_prefix(real_kb: KnowledgeBase) -> None:
+    hits = real_kb.search("慶", k=3)
+    assert hits and any("慶弔" in h.text for h in hits)
+
+
+def test_exact_code_ranks_first(small_kb: tuple[KnowledgeBase, Path]) -> None:
+    kbase, root = small_kb
+    files = {f"備品{i}.md": f"# 備品台帳{i}\n\nPC の管理番号は 0231 ではなく PC-{1000 + i} とする。PC は総務部が管理する。PC PC\n" for i in range(8)}
+    files["対象.md"] = "# 貸与品\n\n貸与したノートパソコン（PC-0231）は退職時に返却する。\n"
+    _index(kbase, root, files)
+    hits = kbase.search("PC-0231", k=3)
+    assert hits[0].path == str(root / "対象.md")
+    assert "PC-0231" in "".join(_marked(hits[0])).replace(" ", "") or "0231" in _marked(hits[0])
+    assert kbase.search("pc-0231")[0].path == str(root / "対象.md")  # case and width do not matter
+    assert kbase.search("ＰＣ－０２３１")[0].path == str(root / "対象.md")
+
+
+def test_exact_phrase_ranks_first(small_kb: tuple[KnowledgeBase, Path]) -> None:
+    kbase, root = small_kb
+    files = {f"様式{i}.md": f"# 申請{i}\n\n様式第1号を使う。第3号の手続は別に定める。様式は総務部にある。\n" for i in range(6)}
+    files["休暇届.md"] = "# 休暇届\n\n休暇を取るときは様式第3号を提出する。\n"
+    _index(kbase, root, files)
+    for query in ("「様式第3号」", "様式第3号", '"様式第3号"', "様式第３号の書き方"):
+        assert kbase.search(query, k=3)[0].path == str(root / "休暇届.md"), query
+
+
+def test_broken_pdf_style_text_still_matches(small_kb: tuple[KnowledgeBase, Path]) -> None:
+    kbase, root = small_kb
+    _index(kbase, root, {"抽出.txt": "労働者は、継続24 時間以上の休息を取る。\n年次有給休\n暇は10日とする。\n"})
+    hit = kbase.search("年次有給休暇")[0]
+    assert any(m.replace(" ", "") in ("年次有給休暇", "年次", "有給", "休暇") for m in _marked(hit))
+    assert kbase.search("継続24時間")[0].path == str(root / "抽出.txt")
+
+
+def test_english_documents(small_kb: tuple[KnowledgeBase, Path]) -> None:
+    kbase, root = small_kb
+    _index(
+        kbase,
+        root,
+        {
+            "expense.md": "# Expense policy\n\nSubmit the expense report within 30 days. Receipts are required.\n",
+            "other.md": "# Office guide\n\nThe meeting rooms are on the 3rd floor.\n",
+        },
+    )
+    hits = kbase.search("How do I submit an expense report?")
+    assert hits[0].path == str(root / "expense.md")
+    assert "expense" in [m.lower() for m in _marked(hits[0])]
+
+
+def test_company_synonyms_take_effect_without_restart(small_kb: tuple[KnowledgeBase, Path]) -> None:
+    kbase, root = small_kb
+    _index(kbase, root, {"pc.md": "# 貸与\n\nノートパソコンは情報システム部が貸与する。\n"})
+    assert kbase.search("ノーパソ") == []
+    with kbase.synonyms_path.open("a", encoding="utf-8") as fh:
+        fh.write("ノーパソ\tノートパソコン\n")
+    assert kbase.search("ノーパソ")[0].path == str(root / "pc.md")
+
+
+def test_question_words_do_not_decide(small_kb: tuple[KnowledgeBase, Path]) -> None:
+    kbase, root = small_kb
+    _index(
+        kbase,
+        root,
+        {
+            "a.md": "# 休暇\n\n慶弔休暇は、本人の結婚の場合5日とする。\n",
+            "b.md": "# 何日\n\n何日までに提出するかは、何日前でもよい。何日でも。\n",
+            "c.md": "# 慶弔\n\n慶弔見舞金を支給する。休暇については別に定める。\n",
+        },
+    )
+    hits = kbase.search("慶弔休暇は何日ですか？")
+    assert hits[0].path == str(root / "a.md")
+    assert all(h.path != str(root / "b.md") for h in hits)
+
+
+def test_snippet_window_and_spans() -> None:
+    text = "前置き。" * 60 + "ここに慶弔休暇の説明がある。" + "後書き。" * 60
+    start = text.index("慶弔休暇")
+    snippet, spans = make_snippet(text, [(start, start + 4, ("慶弔", "休暇"))])
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert [snippet[a:b] for a, b in spans] == ["慶弔休暇"]
+
+
+def test_article_helpers() -> None:
+    assert kanji_number("二十四") == 24 and kanji_number("百五") == 105 and kanji_number("24") == 24
+    assert normalize_article("第二十四条の二") == "第24条の2"
+    assert normalize_article("第 24 条") == "第24条"
+    assert normalize_article("附則") is None
+    plan = build_plan("第24条の2について")
+    assert plan.article == "第24条の2"
