@@ -615,7 +615,7 @@ class Searcher:
         return n
 
     def _retrieve(self, plan: QueryPlan, limit: int) -> dict[int, float]:
-        """Candidate chunk ids with BM25 scaled to 0..1 within the query that found them, narrow queries first.
+        """Candidate chunk ids with BM25 scaled to 0..1, from narrow queries to wide ones.
 
         A query that would match more than ``ROW_BUDGET`` chunks is first asked of the title and heading
         columns only: chunks *about* a common word (its article heading names it) are the ones worth showing,
@@ -624,11 +624,9 @@ class Searcher:
         found: dict[int, float] = {}
 
         def add(expr: str) -> None:
-            ranked = self.store.rank_ids(expr, limit)
-            top = max((score for _, score in ranked), default=0.0) or 1.0
-            for chunk_id, score in ranked:
+            for chunk_id, score in self.store.rank_ids(expr, limit):
                 if chunk_id not in found:
-                    found[chunk_id] = max(score, 0.0) / top
+                    found[chunk_id] = max(score, 0.0)
 
         for tier in plan.tiers:
             if len(found) >= limit and tier.est > ROW_BUDGET:
@@ -638,7 +636,9 @@ class Searcher:
                 if len(found) >= limit:
                     break
             add(tier.expr)
-        return found
+        # The tiers share their phrases, so a chunk's BM25 is comparable across them: scale by the best.
+        top = max(found.values(), default=0.0) or 1.0
+        return {chunk_id: score / top for chunk_id, score in found.items()}
 
     def search(self, query: str, k: int = 10, synonyms: SynonymTable | None = None) -> list[Hit]:
         if k <= 0 or not squeeze(nfkc(query)).strip():
