@@ -185,7 +185,7 @@ def _run(action: Any, args: argparse.Namespace, ctx: Context) -> int:
     except (ValidationError, ValueError) as exc:
         _err(str(exc))
         return 2
-    except RestoreError as exc:
+    except (RestoreError, RuntimeError) as exc:  # RuntimeError: a logbook from a newer version
         _err(str(exc))
         return 1
     except OSError as exc:

@@ -179,10 +179,23 @@ def _prompts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _filter_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes for the list filters the UI offers beside status/category/date (measured at 100k notes)."""
+    db.executescript(
+        """
+        CREATE INDEX notes_department_occurred ON notes(department, occurred_at);
+        CREATE INDEX notes_place_occurred ON notes(place, occurred_at);
+        CREATE INDEX inquiries_department_occurred ON inquiries(department, occurred_at);
+        CREATE INDEX inquiries_channel_occurred ON inquiries(channel, occurred_at);
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_notes_inquiries_categories_places", _initial),
     Migration("0002_search_log", _search_log),
     Migration("0003_prompt_library", _prompts),
+    Migration("0004_filter_indexes", _filter_indexes),
 )
 
 

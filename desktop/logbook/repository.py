@@ -198,10 +198,12 @@ def build_where(kind: str, f: Filters) -> tuple[str, list[Any]]:
         params.append(" AND ".join(fts_phrase(t) for t in long_terms))
     if short_terms:
         columns = NOTE_FTS_COLUMNS if kind == "notes" else INQUIRY_FTS_COLUMNS
-        haystack = " || char(10) || ".join(columns)
         for t in short_terms:
-            conds.append(f"instr(lower({haystack}), lower(?)) > 0")
-            params.append(t)
+            # Per column, no concatenation; lower() (ASCII-only in SQLite) only when the term has letters.
+            fold = t.lower() != t.upper()
+            col_expr = (lambda c: f"lower({c})") if fold else (lambda c: c)
+            conds.append("(" + " OR ".join(f"instr({col_expr(c)}, ?) > 0" for c in columns) + ")")
+            params.extend([t.lower()] * len(columns))
     return (" AND ".join(conds) or "1"), params
 
 
