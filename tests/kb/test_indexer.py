@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 @pytest.fixture
-def kbase(tmp_path: Path) -> KnowledgeBase:
+def kbase(tmp_path: Path) -> Iterator[KnowledgeBase]:
     kb = KnowledgeBase(tmp_path / "index")
     yield kb
     kb.close()
