@@ -53,6 +53,9 @@ SCRYPT_P = 1
 _RECOVERY_BYTES = 20  # 160 bits -> 32 base32 characters -> 8 groups of 4
 
 AskPassphrase = Callable[[str], "str | None"]
+# What ask_passphrase(prompt) receives: a dialog for a NEW passphrase should ask twice (confirm).
+PROMPT_NEW = f"新しいパスフレーズ({MIN_PASSPHRASE}文字以上) / new passphrase ({MIN_PASSPHRASE}+ characters)"
+PROMPT_UNLOCK = "ログブックのパスフレーズ / logbook passphrase"
 
 
 class SecretsError(Exception):
@@ -236,22 +239,23 @@ class KeyManager:
         return sys.stdin.isatty() and sys.stderr.isatty()
 
     def _get_passphrase(self, *, confirm: bool) -> str:
+        """Env var, else the caller's dialog, else a terminal prompt. ``confirm``: a new passphrase."""
         env = self._environ.get(ENV_PASSPHRASE)
         if env:
             return env
-        prompt = "ログブックのパスフレーズ / logbook passphrase: "
+        prompt = PROMPT_NEW if confirm else PROMPT_UNLOCK
+        if self._ask is not None:  # the GUI asks in a dialog even when started from a terminal
+            answer = self._ask(prompt)
+            if answer:
+                return answer
+            raise NoPassphraseError("パスフレーズが入力されませんでした", "no passphrase was entered")
         if self._is_tty():
-            first = getpass.getpass(prompt)
+            first = getpass.getpass(prompt + ": ")
             if confirm:
                 again = getpass.getpass("もう一度 / once more: ")
                 if again != first:
                     raise WrongSecretError("パスフレーズが一致しません", "the passphrases do not match")
             return first
-        if self._ask is not None:
-            answer = self._ask(prompt.rstrip(": "))
-            if answer:
-                return answer
-            raise NoPassphraseError("パスフレーズが入力されませんでした", "no passphrase was entered")
         raise NoPassphraseError(
             f"OSのキーリングが使えません。環境変数 {ENV_PASSPHRASE} でパスフレーズを指定してください",
             f"no OS keyring is available; set the passphrase in {ENV_PASSPHRASE}",
