@@ -111,6 +111,10 @@ CATALOG: dict[str, str] = {
     "この PC のプロンプト集から消えます。書き出したファイルや同僚の PC には残ります。":
         "It is removed from this PC's library. Exported files and colleagues' PCs keep their copy.",
     "キャンセル": "Cancel",
+    "保存していない変更": "Unsaved changes",
+    "「{title}」の変更を保存しますか？": "Save the changes to \u201c{title}\u201d?",
+    "保存しないと、編集した内容は失われます。": "If you do not save, your edits are lost.",
+    "保存しない": "Don't save",
     "削除しました。": "Deleted.",
     "削除できませんでした: {error}": "Could not delete: {error}",
     # sharing

@@ -216,7 +216,8 @@ def test_english_catalogue_covers_the_page(qtbot: Any, services: Services) -> No
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "t"
         and node.args and isinstance(node.args[0], ast.Constant)
     }
-    assert literals and not literals - set(catalog_prompts.CATALOG)
+    untranslated = sorted(literals - set(catalog_prompts.CATALOG))
+    assert literals and not untranslated, untranslated
 
     # And the page, used in English, asks for nothing the catalogue lacks.
     before = i18n.missing()
@@ -284,3 +285,42 @@ def test_run_streams_off_the_ui_thread_then_rate(
     assert second.cancelled and "停止しました" in page.run_status.text()
     assert not page.stop_button.isEnabled() and page.run_button.isEnabled()
     qtbot.waitUntil(lambda: book.prompts.get(p.id).uses == 2, timeout=20_000)  # type: ignore[union-attr]
+
+
+def test_unsaved_edits_are_not_lost_when_switching(qtbot: Any, page: PromptsPage, services: Services) -> None:
+    book = services.logbook
+    first = book.prompts.add(Prompt(title="一つ目", text="1 {入力}"))
+    book.prompts.use(first.id)  # listed first
+    second = book.prompts.add(Prompt(title="二つ目", text="2 {入力}"))
+    load(qtbot, page)
+    assert page.current is not None and page.current.id == first.id
+    assert not page.editor_dirty()
+
+    page.tabs.setCurrentIndex(1)
+    page.title_edit.setText("一つ目（改）")
+    assert page.editor_dirty()
+    page.list.setCurrentRow(1)  # the user clicks the other prompt
+    box = page.confirm_box
+    assert isinstance(box, QMessageBox) and "一つ目（改）" in box.text()
+    assert page.current.id == first.id and page.title_edit.text() == "一つ目（改）"  # nothing changed yet
+    next(b for b in box.buttons() if b.text() == "保存しない").click()
+    assert page.current.id == second.id and page.title_edit.text() == "二つ目"
+    assert book.prompts.get(first.id).title == "一つ目"  # type: ignore[union-attr]
+
+    page.text_edit.setPlainText("2 を丁寧に {入力}")
+    page.list.setCurrentRow(0)
+    box = page.confirm_box
+    assert box is not None
+    with qtbot.waitSignal(page.saved, timeout=20_000):
+        next(b for b in box.buttons() if b.text() == "保存").click()
+    assert book.prompts.get(second.id).text == "2 を丁寧に {入力}"  # type: ignore[union-attr]
+    assert page.current is not None and page.current.id == first.id
+
+    # 新規 over a half-written new prompt asks too; キャンセル keeps what was typed.
+    page.new_prompt()
+    page.title_edit.setText("書きかけ")
+    page.new_prompt()
+    box = page.confirm_box
+    assert box is not None
+    next(b for b in box.buttons() if b.text() == "キャンセル").click()
+    assert page.title_edit.text() == "書きかけ" and page.tabs.currentIndex() == 1

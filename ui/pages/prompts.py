@@ -167,6 +167,7 @@ class PromptsPage(QWidget):
         self._run_job: Job | None = None
         self._load_job: Job | None = None
         self._filling = False
+        self._editing_new = False  # the editor holds a prompt not saved yet
         self._build()
         self._show_prompt(None)
 
@@ -412,7 +413,7 @@ class PromptsPage(QWidget):
         self.save_button = QPushButton(t("保存"))
         self.save_button.setObjectName("primary")
         self.save_button.setToolTip(t("保存します (Ctrl+S)"))
-        self.save_button.clicked.connect(self.save)
+        self.save_button.clicked.connect(lambda: self.save())
         self.delete_button = QPushButton(t("削除"))
         self.delete_button.setObjectName("danger")
         self.delete_button.clicked.connect(self.ask_delete)
@@ -424,7 +425,7 @@ class PromptsPage(QWidget):
         self.edit_status.setWordWrap(True)
         buttons.addWidget(self.edit_status, 1)
         layout.addLayout(buttons)
-        QShortcut(QKeySequence("Ctrl+S"), page, self.save, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence("Ctrl+S"), page, lambda: self.save(), context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         return page
 
     # ---- page interface ----------------------------------------------------------------------------
@@ -494,13 +495,20 @@ class PromptsPage(QWidget):
         self.list.blockSignals(False)
         self._update_empty_state()
         chosen = next((p for p in lib.prompts if p.id == target), None) if target else None
-        editing_new = self.current is None and self.detail_stack.currentWidget() is self.tabs and target is None
-        if chosen is None and lib.prompts and not editing_new:
-            chosen = lib.prompts[0]
-        if chosen is not None:
-            self.select_id(chosen.id)
-        elif not editing_new:
-            self._show_prompt(None)
+        keep_editor = (self._editing_new and target is None) or (
+            self.editor_dirty() and (chosen is None or self.current is None or chosen.id != self.current.id)
+        )
+        if keep_editor:
+            # Unsaved edits stay on screen even when the new list no longer shows their prompt.
+            if self.current is not None:
+                self._mark_in_list(self.current.id)
+        else:
+            if chosen is None and lib.prompts:
+                chosen = lib.prompts[0]
+            if chosen is not None:
+                self.select_id(chosen.id)
+            else:
+                self._show_prompt(None)
         self.loaded.emit(len(lib.prompts))
 
     def _load_failed(self, generation: int, exc: BaseException) -> None:
@@ -567,19 +575,35 @@ class PromptsPage(QWidget):
                 return True
         return False
 
+    def _mark_in_list(self, prompt_id: str | None) -> None:
+        """Highlight ``prompt_id`` in the list (or nothing) without reacting to it."""
+        self.list.blockSignals(True)
+        self.list.setCurrentRow(-1)
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == prompt_id:
+                self.list.setCurrentRow(i)
+        self.list.blockSignals(False)
+
     def _item_selected(self, item: QListWidgetItem | None) -> None:
         if item is None:
             return
         prompt_id = item.data(Qt.ItemDataRole.UserRole)
         found = next((p for p in self.prompts if p.id == prompt_id), None)
-        if found is not None:
-            self._show_prompt(found)
+        if found is None:
+            return
+        leaving = self._editing_new or (self.current is not None and self.current.id != found.id)
+        if leaving and self.editor_dirty():
+            self._mark_in_list(self.current.id if self.current is not None else None)
+            self.confirm_leave(lambda: self.select_id(found.id))
+            return
+        self._show_prompt(found)
 
     def _show_prompt(self, p: Prompt | None) -> None:
         """Show ``p`` in both tabs. The same prompt again (after a reload) only refreshes its figures, so the
         user's input and the output of a run stay."""
         same = p is not None and self.current is not None and p.id == self.current.id
         self.current = p
+        self._editing_new = False
         if p is None:
             self.stop()
             self.run_state = RunState()
@@ -622,11 +646,12 @@ class PromptsPage(QWidget):
     # ---- editing -------------------------------------------------------------------------------------
 
     def new_prompt(self) -> None:
-        self.list.blockSignals(True)
-        self.list.setCurrentRow(-1)
-        self.list.clearSelection()
-        self.list.blockSignals(False)
+        if self.editor_dirty():
+            self.confirm_leave(self.new_prompt)
+            return
+        self._mark_in_list(None)
         self._show_prompt(None)
+        self._editing_new = True
         self.detail_stack.setCurrentWidget(self.tabs)
         self.tabs.setTabEnabled(0, False)  # nothing to use until it is saved
         self.tabs.setCurrentIndex(1)
@@ -650,7 +675,51 @@ class PromptsPage(QWidget):
             p.created_at = base.created_at
         return p
 
-    def save(self) -> None:
+    def editor_dirty(self) -> bool:
+        """Whether the editor holds changes that 保存 has not stored (switching away would lose them)."""
+        base = self.current
+        if base is None and not self._editing_new:
+            return False
+        p = self.edited_prompt()
+        if base is None:
+            default_author = self.services.settings.logbook.staff_name.strip()
+            return bool(p.title or p.text.strip() or p.tags or p.author != default_author)
+        return (p.title, p.text.strip("\n"), p.author, p.tags) != (
+            base.title, base.text.strip("\n"), base.author, base.tags
+        )
+
+    def confirm_leave(self, proceed: Callable[[], object]) -> None:
+        """Unsaved edits: ask 保存 / 保存しない / キャンセル (window-modal), then ``proceed``."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(t("保存していない変更"))
+        name = self.title_edit.text().strip() or t("新しいプロンプト")
+        box.setText(t("「{title}」の変更を保存しますか？", title=name))
+        box.setInformativeText(t("保存しないと、編集した内容は失われます。"))
+        save = box.addButton(t("保存"), QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton(t("保存しない"), QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(t("キャンセル"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(save)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+
+        def clicked(button: object) -> None:
+            self.confirm_box = None
+            if button is save:
+                self.save(then=proceed)
+            elif button is discard:
+                self._editing_new = False
+                self._fill_editor(self.current)
+                proceed()
+            else:
+                self.tabs.setCurrentIndex(1)
+
+        box.buttonClicked.connect(clicked)
+        self.confirm_box = box
+        box.open()
+
+    def save(self, then: Callable[[], object] | None = None) -> None:
+        """Store the editor's prompt (in a worker); ``then`` runs after a successful save instead of
+        selecting the saved prompt."""
         p = self.edited_prompt()
         if not p.title or not p.text.strip():
             self._edit_message(t("題名と本文を入力してください。"), error=True)
@@ -664,9 +733,15 @@ class PromptsPage(QWidget):
             return library.add(p) if is_new else library.update(p)
 
         def done(stored: Prompt) -> None:
-            self.current = stored if is_new else self.current
+            self.current = stored
+            self._editing_new = False
             self._edit_message(t("保存しました。"))
-            self.reload(select_id=stored.id)
+            self.tabs.setTabEnabled(0, True)
+            if then is None:
+                self.reload(select_id=stored.id)
+            else:
+                then()
+                self.reload()
             self.saved.emit(stored.id)
 
         self.save_button.setEnabled(False)
