@@ -216,7 +216,7 @@ def test_english_catalogue_covers_the_page(qtbot: Any, services: Services) -> No
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "t"
         and node.args and isinstance(node.args[0], ast.Constant)
     }
-    untranslated = sorted(literals - set(catalog_prompts.CATALOG))
+    untranslated = sorted(str(x) for x in literals - set(catalog_prompts.CATALOG))
     assert literals and not untranslated, untranslated
 
     # And the page, used in English, asks for nothing the catalogue lacks.
