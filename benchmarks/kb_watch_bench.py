@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     OUT_DIR,
+    PRODUCT_ROOT,
     cli_command,
     fmt_ms,
     fresh_dir,
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     run_cli(home, ["kb", "index", str(folder)])
     info = machine_info()
 
-    child: subprocess.Popen[str] | None = None
+    child: subprocess.Popen[bytes] | None = None
     kbase = KnowledgeBase(DataHome.open(str(home)).kb_dir)
     handle: Any = None
     try:
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             handle = kbase.watch()
         else:
             child = subprocess.Popen([*cli_command(), "--home", str(home), "kb", "watch"], env=product_env(home),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                     cwd=PRODUCT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(2.0)  # let the observer start (its start-up is not what is measured)
 
         rng = random.Random(7)
