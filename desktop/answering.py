@@ -15,6 +15,7 @@ This joins ``kb`` and ``local_models`` (which never import each other, DESIGN.md
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -33,10 +34,12 @@ log = logging.getLogger(__name__)
 NOT_FOUND_JA = "規程・資料に該当する記載が見つかりませんでした。"
 NOT_FOUND_EN = "No matching passage was found in the rules and documents."
 
-MAX_PASSAGES = 5  # handed to the model
-PASSAGE_CHARS = 900  # per passage, cut around the question's words
+MAX_PASSAGES = 4  # handed to the model: ~1,500 prompt tokens with the fixed prefix
+PASSAGE_CHARS = 600  # per passage, cut around the question's words
 MIN_COVERAGE = 0.6  # share of the question's content words the best passage must contain
 MIN_COVERED = 1
+PREFIX_TOKENS = 700  # system prompt + worked example + question, with room to spare
+EVIDENCE_HITS = 5  # the top hits whose text is checked for the question's words
 
 
 class HitLike(Protocol):
@@ -130,6 +133,17 @@ class Answerer:
         self.runtime = runtime
         self.settings = settings
 
+    def _synonym_table(self) -> Any:
+        """The knowledge base's synonym list, when it has one (duck-typed: any search backend works)."""
+        source = getattr(self.kbase, "synonyms", None)
+        table = getattr(source, "table", None)
+        if table is None:
+            return None
+        try:
+            return table()
+        except Exception:  # a broken synonym file must not stop answers
+            return None
+
     @property
     def not_found(self) -> str:
         return NOT_FOUND_EN if self.settings.ui.language == "en" else NOT_FOUND_JA
@@ -140,7 +154,7 @@ class Answerer:
         cancel = cancel or threading.Event()
         question = question.strip()
         hits = list(self.kbase.search(question, k or self.settings.kb.results)) if question else []
-        evidence = judge_evidence(question, hits[:3])
+        evidence = judge_evidence(question, hits[:EVIDENCE_HITS], self._synonym_table())
         if not evidence.grounded:
             yield PassagesFound([], False)
             yield AnswerToken(self.not_found)
@@ -164,7 +178,8 @@ class Answerer:
         self, runtime: ModelRuntime, question: str, sources: list[Source], evidence: Evidence,
         cancel: threading.Event,
     ) -> Iterator[AnswerEvent]:
-        passages = [Passage(s.n, s.title, s.location, s.text) for s in sources]
+        fitted = fit_to_context(sources, runtime.n_ctx, self.settings.model.max_tokens)
+        passages = [Passage(s.n, s.title, s.location, s.text) for s in fitted]
         messages = grounded_messages(question, passages)
         pieces: list[str] = []
         try:
@@ -193,21 +208,79 @@ class Answerer:
 # ----- evidence -----
 
 
-def judge_evidence(question: str, top_hits: Sequence[HitLike]) -> Evidence:
-    """Grounded when one of the top passages holds enough of the question's content words."""
+# Everyday words a colleague uses for what the rules say otherwise. Only for judging evidence: the search
+# itself uses the knowledge base's synonym list (which the company can edit).
+PARAPHRASES: dict[str, tuple[str, ...]] = {
+    "亡くなる": ("死亡", "死去", "逝去"),
+    "死ぬ": ("死亡",),
+    "給料": ("賃金", "給与"),
+    "給与": ("賃金",),
+    "締め日": ("締め切", "締切"),
+    "支払日": ("支払", "支払う"),
+    "もらえる": ("支給", "与える"),
+    "休み": ("休暇", "休日"),
+    "妻": ("配偶者",),
+    "夫": ("配偶者",),
+    "嫁": ("配偶者",),
+    "父": ("父母",),
+    "母": ("父母",),
+    "お金": ("費用", "支給"),
+    "いくら": ("円",),
+}
+# Words that appear in almost every rule, so finding them says little about whether the rules answer.
+GENERIC_WORDS = frozenset(
+    ["会社", "社員", "従業員", "職員", "労働者", "規程", "規則", "関係", "書類", "場合", "今", "年", "月", "日", "時間", "取る", "取れる", "使う", "必要", "出す", "行う", "もらう", "申請", "手続き", "方法", "期間", "制度"]
+)
+
+
+def judge_evidence(question: str, top_hits: Sequence[HitLike], synonyms: Any = None) -> Evidence:
+    """Grounded when one of the top passages holds enough of the question's content words.
+
+    A word counts as found when its analysed terms are in the passage, or a synonym's are (the knowledge
+    base's list, plus :data:`PARAPHRASES`), or — for words of two or more characters — it appears verbatim.
+    Generic words (:data:`GENERIC_WORDS`) weigh a third: 「会社の株価」 must not pass on 「会社」 alone.
+    """
     analyzer = get_analyzer()
     units = [u for u in analyzer.query_units(question) if u.content]
+    words = [u.surface for u in units]
     if not units or not top_hits:
-        return Evidence(False, 0.0, [u.surface for u in units], [])
-    best: list[str] = []
+        return Evidence(False, 0.0, words, [])
+    alternatives = [_alternatives(u, synonyms) for u in units]
+    weights = [1 / 3 if (u.norm in GENERIC_WORDS or u.surface in GENERIC_WORDS) else 1.0 for u in units]
+    best_share, best = 0.0, []
     for hit in top_hits:
-        terms = set(analyzer.index_terms(hit.title + "\n" + hit.text))
-        covered = [u.surface for u in units if all(t in terms for t in u.terms)]
-        if len(covered) > len(best):
-            best = covered
-    coverage = len(best) / len(units)
-    grounded = coverage >= MIN_COVERAGE and len(best) >= MIN_COVERED
-    return Evidence(grounded, coverage, [u.surface for u in units], best)
+        body = hit.title + "\n" + hit.text
+        terms = set(analyzer.index_terms(body))
+        flat = compact_text(body)
+        covered = [_covers(u, alts, terms, flat) for u, alts in zip(units, alternatives, strict=True)]
+        share = sum(w for w, c in zip(weights, covered, strict=True) if c) / sum(weights)
+        if share > best_share:
+            best_share = share
+            best = [u.surface for u, c in zip(units, covered, strict=True) if c]
+    grounded = best_share >= MIN_COVERAGE and len(best) >= MIN_COVERED
+    return Evidence(grounded, best_share, words, best)
+
+
+def _alternatives(unit: Any, synonyms: Any = None) -> list[tuple[str, ...]]:
+    """The ways a query word may be said in the rules: itself, its synonyms, everyday paraphrases."""
+    analyzer = get_analyzer()
+    alts = [tuple(unit.terms)]
+    if synonyms is not None:
+        with contextlib.suppress(Exception):
+            alts.extend(tuple(a) for a in synonyms.alternatives(tuple(unit.terms)))
+    for word in PARAPHRASES.get(unit.norm, ()) + PARAPHRASES.get(unit.surface, ()):
+        alts.append(tuple(analyzer.index_terms(word)))
+    return alts
+
+
+def _covers(unit: Any, alts: list[tuple[str, ...]], terms: set[str], flat: str) -> bool:
+    if any(alt and all(t in terms for t in alt) for alt in alts):
+        return True
+    return len(unit.surface) >= 2 and compact_text(unit.surface) in flat
+
+
+def compact_text(text: str) -> str:
+    return re.sub(r"\s+", "", nfkc_lower(text))
 
 
 # ----- passages -----
@@ -225,6 +298,24 @@ def select_sources(question: str, hits: Sequence[HitLike], limit: int = MAX_PASS
         out.append(Source(len(out) + 1, hit.path, hit.title, hit.location, text, hit.page, hit.article))
         if len(out) >= limit:
             break
+    return out
+
+
+def fit_to_context(sources: Sequence[Source], n_ctx: int, max_tokens: int) -> list[Source]:
+    """The leading passages that fit the context beside the fixed prefix and the answer.
+
+    Counted in characters, at about one token per Japanese character (Qwen-class tokenizers do better);
+    a tokenizer that does worse gets a clear "too long" error from the runtime and the extractive answer.
+    """
+    budget = max(300, n_ctx - max_tokens - PREFIX_TOKENS)
+    out: list[Source] = []
+    used = 0
+    for src in sources:
+        cost = len(src.title) + len(src.location) + len(src.text) + 8
+        if out and used + cost > budget:
+            break
+        out.append(src)
+        used += cost
     return out
 
 
@@ -264,24 +355,47 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
+# A number that states an amount (5日, 9,000円, 0.5日, 120km, 1.35倍) — not a list mark or an article number.
+_QUANTITY = re.compile(r"\d[\d,]*(?:\.\d+)?\s*(?:日|円|時間|分|歳|か月|ヶ月|箇月|月|年|週|回|人|km|%|倍|泊|万|千)|\d\.\d")
+_ASKS_QUANTITY = re.compile(r"何|いくら|幾ら|いつ|どのくらい|どれくらい|上限|まで|期限|何歳|何%")
+_HEADING = re.compile(r"^(#|【|第\S{1,6}条|第\S{1,4}章|\(|（)")
+
+
 def extractive_answer(question: str, sources: Sequence[Source], max_sentences: int = 2) -> tuple[str, list[int]]:
-    """The sentences that carry the most question words, each with its [n]; the top passage comes first."""
+    """The sentences that carry the most question words, each with its [n].
+
+    Rules answer "how many / how much / by when" with a number, so when the question asks for one, a
+    sentence with a number (5日, 9,000円, 7日以内) beats one that only repeats the question's words; bare
+    headings (第4条 書籍購入補助) never answer anything.
+    """
     analyzer = get_analyzer()
     units = [u for u in analyzer.query_units(question) if u.content]
+    alternatives = [_alternatives(u) for u in units]
+    wants_number = bool(_ASKS_QUANTITY.search(question))
     scored: list[tuple[float, int, int, str]] = []
-    for rank, src in enumerate(sources[:3]):
+    for rank, src in enumerate(sources[:4]):
         for i, sentence in enumerate(split_sentences(src.text)):
             if len(sentence) < 4 or sentence.endswith(("？", "?")):
                 continue  # a question (FAQ sheets, headings) is not an answer
             terms = set(analyzer.index_terms(sentence))
-            hits = sum(1 for u in units if all(t in terms for t in u.terms))
-            bonus = 0.3 if _numbers(sentence) else 0.0  # rules answer with numbers: days, yen, deadlines
-            scored.append((hits + bonus - 0.5 * rank - 0.01 * i, src.n, i, sentence[:240]))
+            flat = compact_text(sentence)
+            hits = sum(1 for u, alts in zip(units, alternatives, strict=True) if _covers(u, alts, terms, flat))
+            has_number = bool(_QUANTITY.search(nfkc_lower(sentence)))
+            value = hits + (1.5 if wants_number and has_number else 0.3 if has_number else 0.0)
+            if _HEADING.match(sentence) and len(sentence) < 30 and not has_number:
+                value -= 2.0
+            scored.append((value - 0.4 * rank - 0.01 * i, src.n, i, sentence[:240]))
     if not scored:
         first = sources[0]
-        return f"{first.text[:200]}[{first.n}]", [first.n]
+        return _cite(first.text[:200], [first.n]), [first.n]
     scored.sort(key=lambda x: -x[0])
-    chosen = sorted(scored[:max_sentences], key=lambda x: (x[1], x[2]))
+    chosen = scored[:1]
+    for cand in scored[1:]:
+        if len(chosen) >= max_sentences:
+            break
+        if cand[3] != chosen[0][3] and cand[0] >= scored[0][0] - 1.5:  # a second sentence only if nearly as good
+            chosen.append(cand)
+    chosen.sort(key=lambda x: (x[1], x[2]))
     parts = [_cite(sentence, [n]) for _, n, _, sentence in chosen]
     cited = sorted({n for _, n, _, _ in chosen})
     return "\n".join(parts), cited
@@ -291,6 +405,7 @@ def extractive_answer(question: str, sources: Sequence[Source], max_sentences: i
 
 _CITE = re.compile(r"\[(\d{1,2})\]|［(\d{1,2})］|【(\d{1,2})】")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_ENUMERATOR = re.compile(r"(?m)^\s*(?:\d{1,2}[.)]|\(\d{1,2}\))\s*")
 _KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
 _KANJI_NUMBER = re.compile(r"[〇零一二三四五六七八九十百千]+")
@@ -314,6 +429,7 @@ def _kanji_to_int(s: str) -> int:
 def _numbers(text: str) -> set[str]:
     """Numbers in ``text`` (Arabic, full-width or kanji numerals), normalised: 30,000 → 30000, 五 → 5."""
     norm = nfkc_lower(_CITE.sub(" ", text))
+    norm = _ENUMERATOR.sub(" ", norm)  # "1. " / "(2)" list marks are not claims
     # Kanji numerals only where they count something (五日, 三か月), not inside words like 一般, 統一.
     norm = re.sub(
         r"[〇零一二三四五六七八九十百千]+(?=[日週月年回円人歳時分か箇ヶ%条項号])",
