@@ -21,6 +21,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ CP932_LOOKALIKES = {
     "\u00ac": "\uffe2",  # ¬ → ￢
     "\u2014": "\u2015",  # EM DASH — → HORIZONTAL BAR ―
 }
+_LOOKALIKE_RE = re.compile("[" + "".join(CP932_LOOKALIKES) + "]")
 csv.field_size_limit(64 * 1024 * 1024)
 
 
@@ -119,6 +121,12 @@ def export_csv(
     def cells_of(row: list[str], row_no: int) -> list[str]:
         if encoding == "utf-8-sig":
             return row
+        if not _LOOKALIKE_RE.search(joined := "".join(row)):
+            try:
+                joined.encode("cp932")
+                return row  # the common case: the whole row is plain cp932
+            except UnicodeEncodeError:
+                pass
         out = []
         for col, cell in zip(heads, row, strict=True):
             for src, dst in CP932_LOOKALIKES.items():
