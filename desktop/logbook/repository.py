@@ -329,9 +329,14 @@ class _RecordRepository:
         self._db = db
         self._lists = lists
 
-    def count(self, filters: Filters | None = None) -> int:
+    def count(self, filters: Filters | None = None, cap: int | None = None) -> int:
+        """How many records match. With ``cap``, stop counting past it (the UI shows "1000件以上")."""
         where, params = build_where(self.kind, filters or Filters())
-        return int(self._db.read().execute(f"SELECT count(*) FROM {self.kind} WHERE {where}", params).fetchone()[0])
+        sql = f"SELECT count(*) FROM {self.kind} WHERE {where}"
+        if cap is not None:
+            sql = f"SELECT count(*) FROM (SELECT 1 FROM {self.kind} WHERE {where} LIMIT ?)"
+            params = [*params, cap + 1]
+        return int(self._db.read().execute(sql, params).fetchone()[0])
 
     def _select(self, filters: Filters) -> Iterator[dict[str, Any]]:
         where, params = build_where(self.kind, filters)

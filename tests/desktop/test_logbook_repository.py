@@ -116,6 +116,8 @@ def test_filters_dates_status_category(book: Logbook) -> None:
     assert texts(Filters(limit=2)) == ["d", "c"]
     assert texts(Filters(limit=2, offset=2)) == ["b", "a"]
     assert book.notes.count(Filters(category="清掃・衛生")) == 2
+    assert book.notes.count(cap=2) == 3  # "more than 2"
+    assert book.notes.count(cap=10) == 4
 
 
 def test_inquiry_category_filter_uses_the_closing_category(book: Logbook) -> None:
