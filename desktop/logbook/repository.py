@@ -158,7 +158,7 @@ def fts_phrase(term: str) -> str:
 
 def build_where(kind: str, f: Filters) -> tuple[str, list[Any]]:
     """SQL ``WHERE`` (without the keyword; ``1`` when empty) and its parameters for one record kind."""
-    table = _table(kind)
+    table = check_kind(kind)
     conds: list[str] = []
     params: list[Any] = []
     if f.date_from:
@@ -207,7 +207,8 @@ def build_where(kind: str, f: Filters) -> tuple[str, list[Any]]:
     return (" AND ".join(conds) or "1"), params
 
 
-def _table(kind: str) -> str:
+def check_kind(kind: str) -> str:
+    """The table name for a record kind ("notes" or "inquiries"); anything else is a ValidationError."""
     if kind not in KINDS:
         raise ValidationError(
             f"種類「{kind}」は使えません。使える値: {' / '.join(KINDS)}",
@@ -232,7 +233,7 @@ class ListsRepository:
 
     def categories(self, kind: str) -> list[str]:
         rows = self._db.read().execute(
-            "SELECT name FROM categories WHERE kind = ? ORDER BY position, name", [_table(kind)]
+            "SELECT name FROM categories WHERE kind = ? ORDER BY position, name", [check_kind(kind)]
         )
         return [r[0] for r in rows]
 
@@ -242,13 +243,13 @@ class ListsRepository:
         if not clean:
             raise ValidationError("分類を1つ以上指定してください", "at least one category is needed")
         with self._db.write() as db:
-            db.execute("DELETE FROM categories WHERE kind = ?", [_table(kind)])
+            db.execute("DELETE FROM categories WHERE kind = ?", [check_kind(kind)])
             db.table("categories").insert_all([{"kind": kind, "name": n, "position": i} for i, n in enumerate(clean)])
         return clean
 
     def rename_category(self, kind: str, old: str, new: str) -> int:
         """Rename in the list and in every record; returns how many records changed."""
-        table = _table(kind)
+        table = check_kind(kind)
         check_text(new, "分類", "category")
         new = new.strip()
         if not new:
@@ -288,7 +289,7 @@ class ListsRepository:
 
     def suggestions(self, field_name: str, kind: str = "notes", prefix: str = "", limit: int = 20) -> list[str]:
         """Distinct values used before, most frequent first. For places the edited list comes first."""
-        table = _table(kind)
+        table = check_kind(kind)
         if field_name not in ("place", "department", "owner", "staff", "requester", "speaker"):
             raise ValueError(f"no suggestions for {field_name!r}")
         out: list[str] = []

@@ -18,11 +18,11 @@ from desktop.logbook.db import LogbookDB
 from desktop.logbook.migrations import migrate
 from desktop.logbook.prompts import PromptLibrary
 from desktop.logbook.records import Filters, Inquiry, Note
-from desktop.logbook.repository import InquiryRepository, ListsRepository, NoteRepository, _table
+from desktop.logbook.repository import InquiryRepository, ListsRepository, NoteRepository, check_kind
 from desktop.logbook.searchlog import SearchLog
 from desktop.logbook.xlsxio import export_xlsx, read_xlsx
 from desktop.paths import DataHome
-from desktop.secrets import AskPassphrase, KeyManager, UnlockedKey
+from desktop.secrets import AskPassphrase, KeyManager, KeyMissingError, UnlockedKey
 from desktop.settings import LogbookSettings
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,6 @@ class Logbook:
         settings = settings or LogbookSettings()
         keys = keys or KeyManager(home.root, ask_passphrase=ask_passphrase)
         if not keys.exists() and home.logbook_file.exists():
-            from desktop.secrets import KeyMissingError
-
             raise KeyMissingError(
                 "ログブックはありますが鍵ファイル keys.json がありません。バックアップから keys.json を戻してください",
                 "the logbook exists but keys.json is missing; restore keys.json from a backup of the data home",
@@ -116,7 +114,7 @@ class Logbook:
         return self.inquiries.add(inquiry)
 
     def records(self, kind: str, filters: Filters | None = None) -> list[Note] | list[Inquiry]:
-        return self.notes.list(filters) if _table(kind) == "notes" else self.inquiries.list(filters)
+        return self.notes.list(filters) if check_kind(kind) == "notes" else self.inquiries.list(filters)
 
     # --- export / import -------------------------------------------------------------------------
     def export(
@@ -131,7 +129,7 @@ class Logbook:
     ) -> ExportResult:
         """Write the records matching ``filters`` (oldest first, so a re-import keeps the order)."""
         f = replace(filters or Filters(), newest_first=False, limit=None, offset=0)
-        records = self.notes.iter(f) if _table(kind) == "notes" else self.inquiries.iter(f)
+        records = self.notes.iter(f) if check_kind(kind) == "notes" else self.inquiries.iter(f)
         if fmt == "csv":
             result = export_csv(kind, records, Path(path), encoding=encoding, errors=errors)
         elif fmt == "xlsx":
@@ -148,7 +146,7 @@ class Logbook:
             raise ImportFileError(f"ファイルがありません: {path}", f"no such file: {path}")
         read: ReadResult = read_xlsx(kind, path) if path.suffix.lower() in (".xlsx", ".xlsm") else read_csv(kind, path)
         records = read.parsed.records
-        if _table(kind) == "notes":
+        if check_kind(kind) == "notes":
             merged = self.notes.merge([r for r in records if isinstance(r, Note)])
         else:
             merged = self.inquiries.merge([r for r in records if isinstance(r, Inquiry)])
