@@ -47,6 +47,7 @@ class KnowledgeBase:
         max_bytes: int | None = None,
         poll_network_shares: bool = True,
         poll_interval: float = 2.0,
+        workers: int | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
         try:
@@ -58,6 +59,7 @@ class KnowledgeBase:
         self.store = Store(self.index_dir / INDEX_FILE)
         self.synonyms = Synonyms(self.index_dir / SYNONYMS_FILE)
         self.max_bytes = max_bytes
+        self.workers = workers  # processes reading files in a big run; None: CPUs - 1, at most 4
         self.poll_network_shares = poll_network_shares
         self.poll_interval = poll_interval
         self._local = threading.local()
@@ -122,7 +124,7 @@ class KnowledgeBase:
         else:
             sources = [(sid, p) for sid, p, _ in self.store.sources()]
         try:
-            yield from Indexer(self.store, self.max_bytes).run(sources, cancel)
+            yield from Indexer(self.store, self.max_bytes, self.workers).run(sources, cancel)
         except sqlite3.Error as exc:
             raise _write_error(self.store.path, exc) from exc
         except OSError as exc:

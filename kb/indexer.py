@@ -19,13 +19,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import os
+import re
+import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from kb.analysis import get_analyzer
 from kb.parsing import SUPPORTED_SUFFIXES, ParsedDocument, ParseError, is_ignored, parse_document
@@ -38,6 +44,11 @@ BATCH_SECONDS = 0.1
 BATCH_FILES = 64
 BATCH_CHUNKS = 4000
 SCAN_REPORT_EVERY = 500
+PARALLEL_MIN = 48  # fewer files than this are read in-process: starting workers costs ~1 s
+MAX_WORKERS = 4
+
+# path, size, mtime_ns, source_id, sha256 known to the index (None if new)
+Job = tuple[str, int, int, int, str | None]
 
 # Folders that never hold the company's documents: version control, caches, OS and NAS bookkeeping.
 _IGNORED_DIRS = frozenset(
@@ -157,9 +168,10 @@ class _Batch:
 class Indexer:
     """Writes to one :class:`Store`; used by ``KnowledgeBase.index`` and by the watcher."""
 
-    def __init__(self, store: Store, max_bytes: int | None = None) -> None:
+    def __init__(self, store: Store, max_bytes: int | None = None, workers: int | None = None) -> None:
         self.store = store
         self.max_bytes = max_bytes
+        self.workers = workers  # None: default_workers()
 
     # --- the full run ------------------------------------------------------------------------------------
 
@@ -205,16 +217,21 @@ class Indexer:
                 counts.removed += tx.remove_paths(gone)
             yield counts.progress("remove", len(gone), len(gone), None)
 
+        jobs = [(path, *scanned[path], known[path].sha256 if path in known else None) for path in todo]
+        results = self._read_all(jobs)
         batch = _Batch()
-        for i, path in enumerate(todo):
-            if cancel is not None and cancel.is_set():
-                break
-            size, mtime_ns, source_id = scanned[path]
-            self._process(path, size, mtime_ns, source_id, known.get(path), batch, counts)
-            if batch.full():
-                self._flush(batch)
-                batch = _Batch()
-            yield counts.progress("parse", i + 1, len(todo), path)
+        try:
+            for i, (path, outcome) in enumerate(results):
+                size, mtime_ns, source_id = scanned[path]
+                self._apply(outcome, path, size, mtime_ns, source_id, known.get(path), batch, counts)
+                if batch.full():
+                    self._flush(batch)
+                    batch = _Batch()
+                yield counts.progress("parse", i + 1, len(todo), path)
+                if cancel is not None and cancel.is_set():
+                    break
+        finally:
+            results.close()  # stops the worker processes, if any
         self._flush(batch)
 
         if cancel is None or not cancel.is_set():
@@ -223,6 +240,49 @@ class Indexer:
                 for source_id in available:
                     tx.set_last_indexed(source_id, when)
         yield counts.progress("done", len(todo), len(todo), None)
+
+    def _read_all(self, jobs: list[Job]) -> Generator[tuple[str, Outcome], None, None]:
+        """Outcomes of :func:`read_file` for each job, in worker processes when there are many.
+
+        Parsing and Sudachi analysis are CPU-bound and independent per file, so a big run uses up to
+        ``workers`` processes while this one only writes. Results are yielded as they complete; closing the
+        generator stops the pool.
+        """
+        workers = self.workers if self.workers is not None else default_workers()
+        if workers < 2 or len(jobs) < PARALLEL_MIN or not spawn_is_safe():
+            for path, size, mtime_ns, source_id, sha in jobs:
+                yield path, read_file(path, size, mtime_ns, source_id, sha, self.max_bytes)
+            return
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded process (watchdog, Qt)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        todo = iter(jobs)
+        running: dict[Future[Outcome], Job] = {}
+        try:
+            def submit() -> None:
+                job = next(todo, None)
+                if job is not None:
+                    running[pool.submit(read_file, *job, self.max_bytes)] = job
+
+            for _ in range(workers * 4):
+                submit()
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = running.pop(future)
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:
+                        # A worker died (e.g. a crash inside a native parser): finish in this process.
+                        log.error("indexing worker process died; continuing without workers")
+                        for rest in [job, *running.values(), *todo]:
+                            path, size, mtime_ns, source_id, sha = rest
+                            yield path, read_file(path, size, mtime_ns, source_id, sha, self.max_bytes)
+                        running.clear()
+                        return
+                    submit()
+                    yield job[0], outcome
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # --- single paths (the watcher) -----------------------------------------------------------------------
 
@@ -297,50 +357,39 @@ class Indexer:
         batch: _Batch,
         counts: _Counts,
     ) -> None:
-        try:
-            with open(path, "rb") as fh:
-                digest = hashlib.file_digest(fh, "sha256").hexdigest()
-        except FileNotFoundError:  # deleted between the scan and now
+        outcome = read_file(path, size, mtime_ns, source_id, state.sha256 if state else None, self.max_bytes)
+        self._apply(outcome, path, size, mtime_ns, source_id, state, batch, counts)
+
+    def _apply(
+        self,
+        outcome: Outcome,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        source_id: int,
+        state: FileState | None,
+        batch: _Batch,
+        counts: _Counts,
+    ) -> None:
+        """Queue the writes for one file's outcome (see :func:`read_file`)."""
+        kind = outcome[0]
+        if kind == "gone":  # deleted between the scan and now
             if state is not None:
                 batch.removals.append(path)
                 counts.removed += 1
-            return
-        except OSError as exc:
-            self._fail(batch, counts, source_id, path, size, mtime_ns, *_os_reason(exc))
-            return
-        if state is not None and state.sha256 == digest:
-            batch.stats.append((path, size, mtime_ns, iso_date(mtime_ns)))  # touched, not changed
+        elif kind == "same":  # touched, not changed
+            batch.stats.append((path, size, mtime_ns, iso_date(mtime_ns)))
             counts.unchanged += 1
-            return
-        try:
-            doc = (
-                parse_document(Path(path))
-                if self.max_bytes is None
-                else parse_document(Path(path), self.max_bytes)
-            )
-        except ParseError as exc:
-            self._fail(batch, counts, source_id, path, size, mtime_ns, exc.reason_ja, exc.reason_en)
-            return
-        except Exception as exc:  # a parser bug must not stop the run: record it like any broken file
-            log.exception("unexpected error while parsing %s", path)
-            self._fail(
-                batch,
-                counts,
-                source_id,
-                path,
-                size,
-                mtime_ns,
-                f"読み込み中に予期しないエラーが発生しました（{type(exc).__name__}: {exc}）",
-                f"Unexpected error while reading ({type(exc).__name__}: {exc})",
-            )
-            return
-        row = build_document_row(doc, source_id, path, size, mtime_ns, digest)
-        batch.documents.append(row)
-        batch.chunks += len(row.chunks)
-        if state is None:
-            counts.added += 1
+        elif kind == "fail":
+            self._fail(batch, counts, source_id, path, size, mtime_ns, outcome[1], outcome[2])
         else:
-            counts.updated += 1
+            row = outcome[1]
+            batch.documents.append(row)
+            batch.chunks += len(row.chunks)
+            if state is None:
+                counts.added += 1
+            else:
+                counts.updated += 1
 
     @staticmethod
     def _fail(
@@ -363,6 +412,77 @@ class Indexer:
                 tx.record_failure(*failure)
 
 
+def default_workers() -> int:
+    """One worker per CPU but one, at most MAX_WORKERS: the UI and the writer keep a core.
+
+    Measured on a busy 2-core machine, two workers were slower than reading in-process (start-up and
+    contention), so 2-core machines read in-process.
+    """
+    return max(1, min(MAX_WORKERS, (os.cpu_count() or 1) - 1))
+
+
+_MAIN_GUARD = re.compile(r"""if\s+__name__\s*==\s*['"]__main__['"]""")
+
+
+def spawn_is_safe() -> bool:
+    """Whether worker processes may be started with the ``spawn`` method here.
+
+    A spawned worker re-imports the program's main module; a script whose work is not behind
+    ``if __name__ == "__main__":`` would run again in every worker, and a frozen app needs
+    ``multiprocessing.freeze_support()``. When that cannot be ruled out, files are read in-process.
+    """
+    if getattr(sys, "frozen", False):
+        return False
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None:
+        return True  # interactive session: nothing is re-run
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return bool(_MAIN_GUARD.search(fh.read(1_000_000)))
+    except OSError:
+        return False
+
+
+# What reading one file gave: ("doc", DocumentRow) | ("same",) | ("gone",) | ("fail", reason_ja, reason_en)
+Outcome = tuple[Any, ...]
+
+
+def read_file(
+    path: str, size: int, mtime_ns: int, source_id: int, known_sha: str | None, max_bytes: int | None
+) -> Outcome:
+    """Hash, parse and analyse one file; never raises. Runs in a worker process for large runs."""
+    try:
+        with open(path, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    except FileNotFoundError:
+        return ("gone",)
+    except OSError as exc:
+        return ("fail", *_os_reason(exc))
+    if known_sha == digest:
+        return ("same",)
+    try:
+        doc = parse_document(Path(path)) if max_bytes is None else parse_document(Path(path), max_bytes)
+    except ParseError as exc:
+        return ("fail", exc.reason_ja, exc.reason_en)
+    except Exception as exc:  # a parser bug must not stop the run: record it like any broken file
+        log.exception("unexpected error while parsing %s", path)
+        return (
+            "fail",
+            f"読み込み中に予期しないエラーが発生しました（{type(exc).__name__}: {exc}）",
+            f"Unexpected error while reading ({type(exc).__name__}: {exc})",
+        )
+    try:
+        return ("doc", build_document_row(doc, source_id, path, size, mtime_ns, digest))
+    except Exception as exc:  # analysis trouble with one file must not stop the run either
+        log.exception("unexpected error while analysing %s", path)
+        return (
+            "fail",
+            f"文章の解析中に予期しないエラーが発生しました（{type(exc).__name__}: {exc}）",
+            f"Unexpected error while analysing the text ({type(exc).__name__}: {exc})",
+        )
+
+
 def build_document_row(
     doc: ParsedDocument, source_id: int, path: str, size: int, mtime_ns: int, digest: str
 ) -> DocumentRow:
@@ -371,9 +491,12 @@ def build_document_row(
     title = doc.title or Path(path).stem
     title_terms = analyzer.index_text(f"{title} {Path(path).stem}" if title != Path(path).stem else title)
     chunks: list[ChunkRow] = []
+    heading_terms: dict[str, str] = {}  # chunks of one section share their heading: analyse it once
     for i, ch in enumerate(doc.chunks):
         heading = " > ".join(h for h in ch.heading_path if h)
         heading_src = f"{heading} {ch.article}" if ch.article and ch.article not in heading else heading
+        if heading_src not in heading_terms:
+            heading_terms[heading_src] = analyzer.index_text(heading_src) if heading_src else ""
         chunks.append(
             ChunkRow(
                 ordinal=i,
@@ -383,7 +506,7 @@ def build_document_row(
                 heading=heading,
                 text=ch.text,
                 title_terms=title_terms,
-                heading_terms=analyzer.index_text(heading_src) if heading_src else "",
+                heading_terms=heading_terms[heading_src],
                 body_terms=analyzer.index_text(ch.text),
             )
         )

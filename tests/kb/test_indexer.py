@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kb import IndexProgress, KnowledgeBase
+from kb.indexer import spawn_is_safe
 
 
 def _run(kbase: KnowledgeBase, folders: list[Path] | None = None) -> tuple[list[IndexProgress], IndexProgress]:
@@ -214,3 +215,22 @@ def test_search_from_another_thread_while_indexing(kbase: KnowledgeBase, tmp_pat
     assert last.added == 119
     assert results and all(n == 1 for n in results)
     assert kbase.search("EQ-0077")[0].path == str(root / "077.md")
+
+
+def test_worker_processes_give_the_same_index(tmp_path: Path) -> None:
+    root = tmp_path / "many"
+    for i in range(60):
+        _write(root / f"{i:03d}.md", f"# 規程{i}\n\n## 第1条（目的）\n\n備品番号 EQ-{i:04d} は総務部が管理する。\n")
+    (root / "壊れた.docx").write_bytes(b"not a zip")
+    assert spawn_is_safe()  # pytest's main module is guarded: the pool really runs here
+    results = []
+    for workers in (1, 2):
+        kbase = KnowledgeBase(tmp_path / f"index{workers}", workers=workers)
+        try:
+            _, last = _run(kbase, [root])
+            status = kbase.status()
+            results.append((last.added, last.failed, status.files, status.chunks, len(status.failures)))
+            assert kbase.search("EQ-0042")[0].path == str(root / "042.md")
+        finally:
+            kbase.close()
+    assert results[0] == results[1] == (60, 1, 60, results[0][3], 1)
