@@ -73,19 +73,29 @@ def ensure_index(home: Path, corpus: Path, target_chunks: int) -> int:
     return chunks
 
 
-def timed(search: Callable[[str], object], queries: list[str], rounds: int) -> tuple[list[float], dict[str, float]]:
+def timed(
+    search: Callable[[str], object], queries: list[str], rounds: int
+) -> tuple[list[float], list[float], dict[str, float]]:
+    """Wall-clock and CPU (this thread) seconds per call, and each query's worst wall time.
+
+    CPU time is reported beside wall time because the machine is shared: other engineers' builds stretch
+    wall time, while the search's own work shows in the CPU time of the calling thread (SQLite runs there).
+    """
     for q in queries:  # warm-up: page cache, dictionaries, statement caches
         search(q)
-    samples: list[float] = []
+    wall: list[float] = []
+    cpu: list[float] = []
     worst: dict[str, float] = {}
     for _ in range(rounds):
         for q in queries:
+            c0 = time.thread_time()
             t0 = time.perf_counter()
             search(q)
             dt = time.perf_counter() - t0
-            samples.append(dt)
+            cpu.append(time.thread_time() - c0)
+            wall.append(dt)
             worst[q] = max(worst.get(q, 0.0), dt)
-    return samples, worst
+    return wall, cpu, worst
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     kbase = KnowledgeBase(DataHome.open(str(args.home)).kb_dir)
     try:
         hits_per_query = {q: len(kbase.search(q, k=10)) for q in queries}
-        samples, worst = timed(lambda q: kbase.search(q, k=10), queries, args.rounds)
+        samples, cpu, worst = timed(lambda q: kbase.search(q, k=10), queries, args.rounds)
     finally:
         kbase.close()
 
@@ -116,10 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         f"Index: {n_chunks} chunks from the generated corpus; {len(queries)} queries × {args.rounds} rounds "
         f"after a warm-up pass, `KnowledgeBase.search(q, k=10)` in-process.",
         "",
-        "| system | p50 | p95 | max |",
-        "|---|---:|---:|---:|",
+        "| system | p50 | p95 | max | CPU p50 | CPU p95 |",
+        "|---|---:|---:|---:|---:|---:|",
         f"| Soumu Desk search (target p95 < 50 ms) | {fmt_ms(percentile(samples, 50))} | "
-        f"{fmt_ms(percentile(samples, 95))} | {fmt_ms(max(samples))} |",
+        f"{fmt_ms(percentile(samples, 95))} | {fmt_ms(max(samples))} | {fmt_ms(percentile(cpu, 50))} | "
+        f"{fmt_ms(percentile(cpu, 95))} |",
     ]
     if not args.no_baseline:
         print("building the bigram baseline over the same chunks …", file=sys.stderr)
@@ -131,15 +142,16 @@ def main(argv: list[str] | None = None) -> int:
         baseline.add_many(docs)
         build_s = time.perf_counter() - t0
         try:
-            b_samples, _ = timed(lambda q: baseline.search(q, 10), queries, args.rounds)
+            b_samples, b_cpu, _ = timed(lambda q: baseline.search(q, 10), queries, args.rounds)
         finally:
             baseline.close()
             db.unlink(missing_ok=True)
         ratio = percentile(samples, 95) / percentile(b_samples, 95)
+        cpu_ratio = percentile(cpu, 95) / percentile(b_cpu, 95)
         lines.append(f"| char-bigram BM25 baseline ({len(docs)} chunks, built in {build_s:.0f} s) | "
                      f"{fmt_ms(percentile(b_samples, 50))} | {fmt_ms(percentile(b_samples, 95))} | "
-                     f"{fmt_ms(max(b_samples))} |")
-        lines += ["", f"p95 ratio product / baseline: {ratio:.2f}"]
+                     f"{fmt_ms(max(b_samples))} | {fmt_ms(percentile(b_cpu, 50))} | {fmt_ms(percentile(b_cpu, 95))} |")
+        lines += ["", f"p95 ratio product / baseline: {ratio:.2f} (wall), {cpu_ratio:.2f} (CPU)"]
     slow = sorted(worst.items(), key=lambda kv: -kv[1])[:5]
     lines += ["", "Slowest queries (worst round): " + "; ".join(f"「{q}」 {fmt_ms(t)} ({hits_per_query[q]} hits)"
                                                               for q, t in slow)]
