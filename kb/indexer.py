@@ -8,8 +8,10 @@ The run is a generator of :class:`IndexProgress` (STYLE.md §2) in four phases:
 2. compare with the index in one query per run: size and mtime equal → unchanged, nothing is read.
 3. **remove** — files that are gone (deleted or renamed) leave the index.
 4. **parse** — changed files are hashed first (same SHA-256 → only the stored stat is updated), then parsed and
-   analysed outside any transaction, and written in short batches (~100 ms), each document's delete + insert
-   in the same transaction, so searches from other threads interleave and a crash never leaves half a file.
+   analysed outside any transaction (in worker processes when a run has many files and the machine has
+   cores to spare), and written by this process alone in short batches (~100 ms), each document's delete +
+   insert in the same transaction, so searches from other threads interleave and a crash never leaves half
+   a file.
 
 A file that cannot be read is recorded with its reason and the run goes on; it is retried only when its size
 or mtime change, and a successful read clears the failure.

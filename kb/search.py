@@ -1,11 +1,17 @@
-"""Search: a query becomes an OR of analysed terms for FTS5/BM25, then a small re-ranking picks the best.
+"""Search: a query becomes OR-ed concepts for FTS5/BM25, then a small re-ranking picks the best.
 
 Why OR and a re-rank: staff type questions (「慶弔休暇は何日？」), not keyword lists. After dropping question
-and function words, the remaining *concepts* (慶弔休暇) are searched as phrases of their fine-grained terms,
-their parts and their synonyms, OR-ed so that no single missing word loses the passage. BM25 picks the top
-candidates in SQLite; the re-rank then prefers chunks that cover more of the query's concepts (synonyms count a
-little less), contain an exact code or quoted phrase (「様式第3号」, PC-0231), or are the article asked for
-(第24条). Snippets come from our own analysis of the hit's text, so highlight spans point at the original text.
+and function words, the remaining *concepts* (慶弔休暇) are searched through their fine-grained terms, their
+synonyms and (more loosely) their parts, so that no single missing word loses the passage. The re-rank then
+prefers chunks that cover more of the query's concepts (weighted by rarity; synonyms count a little less),
+whose heading names them, that contain an exact code or quoted phrase (「様式第3号」, PC-0231), or that are the
+article asked for (第24条).
+
+Why tiers: FTS5 computes BM25 for every chunk that matches, so ``休暇 OR 精算`` over 100,000 chunks costs
+hundreds of milliseconds. The search asks narrow queries first (all concepts together, then the rarer ones)
+and widens only while it lacks candidates; a query that would still match too many chunks is asked of the
+title and heading columns first. Snippets come from plain string search over the hit's text (NFKC,
+whitespace-squeezed, mapped back), so highlight spans point at the original text at no analysis cost.
 """
 
 from __future__ import annotations
