@@ -26,8 +26,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QHideEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QHideEvent,
+    QKeySequence,
+    QPainter,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -42,6 +52,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -111,31 +124,76 @@ def meta_text(p: Prompt) -> str:
     return " · ".join(parts)
 
 
-class PromptRow(QWidget):
-    """One prompt in the list: the title, then author · tags · ★ average (count) · uses."""
+PROMPT_ROLE = Qt.ItemDataRole.UserRole + 1
+ROW_PADDING = 8
 
-    def __init__(self, prompt: Prompt, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 7, 10, 7)
-        layout.setSpacing(2)
-        # No word wrap: a wrapping label's size hint ignores the list's width and leaves ragged gaps.
-        self.title = QLabel(f"<b>{html.escape(prompt.title)}</b>")
-        self.title.setTextFormat(Qt.TextFormat.RichText)
-        stars = (
-            f'<span style="color:{STAR_COLOUR};">{html.escape(rating_text(prompt))}</span>'
-            if prompt.rating is not None else html.escape(rating_text(prompt))
-        )
-        parts = [html.escape(prompt.author or t("作成者なし"))]
-        if prompt.tags:
-            parts.append(html.escape(" ".join(f"#{tag}" for tag in prompt.tags)))
-        parts += [stars, html.escape(t("{n} 回使用", n=prompt.uses))]
-        self.meta = QLabel(" · ".join(parts))
-        self.meta.setTextFormat(Qt.TextFormat.RichText)
-        self.meta.setObjectName("muted")
-        layout.addWidget(self.title)
-        layout.addWidget(self.meta)
+
+def row_meta(p: Prompt) -> str:
+    """The list's second line. What ranks the prompt comes first; a narrow list elides the tail (author)."""
+    parts = [rating_text(p), t("{n} 回使用", n=p.uses)]
+    if p.tags:
+        parts.append(" ".join(f"#{tag}" for tag in p.tags))
+    parts.append(p.author or t("作成者なし"))
+    return " · ".join(parts)
+
+
+class PromptDelegate(QStyledItemDelegate):
+    """Paints one prompt as two lines: the title in bold, then ★ average (count) · uses · tags · author.
+
+    Painted rather than built from widgets: ``setItemWidget`` re-lays out the list for every row (a
+    1,000-prompt library took 8.6 s to show that way; painting costs only the rows on screen).
+    """
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        p = index.data(PROMPT_ROLE)
+        if not isinstance(p, Prompt):
+            super().paint(painter, option, index)
+            return
+        painter.save()
+        rect = QRect(option.rect)
+        state = option.state
+        if state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(rect, QColor(style.ACCENT_SOFT))
+        elif state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(rect, QColor("#f3f7f9"))
+        painter.setPen(QColor("#edf1f3"))
+        painter.drawLine(rect.bottomLeft(), rect.bottomRight())
+        inner = rect.adjusted(10, ROW_PADDING, -10, -ROW_PADDING)
+        base_font = QFont(option.font)
+        bold = QFont(base_font)
+        bold.setBold(True)
+        title_metrics = QFontMetrics(bold)
+        painter.setFont(bold)
+        painter.setPen(QColor(style.TEXT))
+        y = inner.top() + title_metrics.ascent()
+        title = title_metrics.elidedText(p.title, Qt.TextElideMode.ElideRight, inner.width())
+        painter.drawText(inner.left(), y, title)
+
+        metrics = QFontMetrics(base_font)
+        painter.setFont(base_font)
+        y = inner.top() + title_metrics.height() + 3 + metrics.ascent()
+        x = inner.left()
+        stars = rating_text(p)
+        if p.rating is not None:  # the stars in amber, the rest muted
+            painter.setPen(QColor(STAR_COLOUR))
+            painter.drawText(x, y, stars)
+            x += metrics.horizontalAdvance(stars)
+            rest = row_meta(p)[len(stars):]
+        else:
+            rest = row_meta(p)
+        painter.setPen(QColor(style.MUTED))
+        rest = metrics.elidedText(rest, Qt.TextElideMode.ElideRight, max(0, inner.right() - x))
+        painter.drawText(x, y, rest)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        base_font = QFont(option.font)
+        bold = QFont(base_font)
+        bold.setBold(True)
+        height = QFontMetrics(bold).height() + 3 + QFontMetrics(base_font).height() + 2 * ROW_PADDING
+        return QSize(200, height)
 
 
 class PromptsPage(QWidget):
@@ -254,7 +312,9 @@ class PromptsPage(QWidget):
     def _build_list(self) -> QWidget:
         self.list = QListWidget()
         self.list.setObjectName("promptList")
-        self.list.setSpacing(1)
+        self.list.setItemDelegate(PromptDelegate(self.list))
+        self.list.setUniformItemSizes(True)
+        self.list.setMouseTracking(True)
         self.list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentItemChanged.connect(lambda cur, _prev: self._item_selected(cur))
@@ -486,12 +546,8 @@ class PromptsPage(QWidget):
         self.list.clear()
         for p in lib.prompts:
             item = QListWidgetItem()
-            item.setData(Qt.ItemDataRole.UserRole, p.id)
-            item.setToolTip(p.text[:400])
-            row = PromptRow(p)
-            item.setSizeHint(QSize(0, row.sizeHint().height() + 4))
+            self._set_item(item, p)
             self.list.addItem(item)
-            self.list.setItemWidget(item, row)
         self.list.blockSignals(False)
         self._update_empty_state()
         chosen = next((p for p in lib.prompts if p.id == target), None) if target else None
@@ -510,6 +566,14 @@ class PromptsPage(QWidget):
             else:
                 self._show_prompt(None)
         self.loaded.emit(len(lib.prompts))
+
+    @staticmethod
+    def _set_item(item: QListWidgetItem, p: Prompt) -> None:
+        item.setData(Qt.ItemDataRole.UserRole, p.id)
+        item.setData(PROMPT_ROLE, p)
+        item.setData(Qt.ItemDataRole.DisplayRole, p.title)  # keyboard search in the list
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{p.title} — {row_meta(p)}")
+        item.setToolTip(p.text[:400])
 
     def _load_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
@@ -910,9 +974,7 @@ class PromptsPage(QWidget):
         for i in range(self.list.count()):
             item = self.list.item(i)
             if item.data(Qt.ItemDataRole.UserRole) == stored.id:
-                row = PromptRow(stored)
-                item.setSizeHint(QSize(0, row.sizeHint().height() + 4))
-                self.list.setItemWidget(item, row)
+                self._set_item(item, stored)
         if self.current is not None and self.current.id == stored.id:
             self.current = stored
             self.use_meta.setText(meta_text(stored))
