@@ -122,6 +122,7 @@ CATALOG: dict[str, str] = {
     "プロンプト集を書き出す": "Export prompt library",
     "プロンプト集を読み込む": "Import prompt library",
     "プロンプト集 (*.json)": "Prompt library (*.json)",
+    "すべてのファイル (*)": "All files (*)",
     "{n} 件を書き出しました: {path}": "Exported {n} prompts: {path}",
     "書き出せませんでした: {error}": "Could not export: {error}",
     "読み込みました（追加 {added} 件、更新 {updated} 件、変更なし {unchanged} 件）":

@@ -1054,7 +1054,8 @@ class PromptsPage(QWidget):
 
     def ask_import(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, t("プロンプト集を読み込む"), str(Path.home()), t("プロンプト集 (*.json)")
+            self, t("プロンプト集を読み込む"), str(Path.home()),
+            t("プロンプト集 (*.json)") + ";;" + t("すべてのファイル (*)"),
         )
         if path:
             self.import_from(Path(path))
