@@ -68,6 +68,7 @@ def test_capture_with_the_keyboard_lands_in_the_table(qtbot: Any, page: NotesPag
     page.open_capture()
     dialog = page.capture_dialog
     dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5_000)  # shortcuts work in the active window
     qtbot.waitUntil(lambda: not dialog.choices_job.running, timeout=15_000)
     assert dialog.text.hasFocus() or dialog.focusWidget() is dialog.text
     type_japanese(dialog.text, "会議室Bのエアコンが効かない")
