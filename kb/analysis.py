@@ -28,8 +28,12 @@ from sudachipy import Dictionary, SplitMode
 MAX_PIECE_CHARS = 1_000
 
 _CJK = "\u2e80-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-# Whitespace runs that touch a Japanese character on either side carry no meaning: drop them.
+# Whitespace runs that touch a Japanese character; whether one is dropped is decided by _drop_gap.
 _SQUEEZE = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆〇]")
+_HIRA = re.compile(r"[\u3041-\u309f]")
+_KATA = re.compile(r"[\u30a0-\u30ff]")
+_WIDE_PUNCT = re.compile(r"[\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]")
 _WORD = re.compile(r"[^\W_]+")
 _PIECE_BREAKS = ("\n", "。", ".", " ", "、")
 
@@ -70,9 +74,40 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def _drop_gap(text: str, start: int, end: int) -> bool:
+    """Whether the whitespace ``text[start:end]`` between two characters is noise, not a word boundary.
+
+    Spaces inside Japanese text are noise (「年次有給休 暇」「継続24 時間」) except between two katakana words,
+    which Sudachi would fuse into one unknown word. A line break is a real boundary (a heading, a list
+    item) unless it cuts a kanji compound or a verb's okurigana (「休\n暇」「申し込\nみ」), as PDF text does.
+    """
+    a = text[start - 1] if start > 0 else ""
+    b = text[end] if end < len(text) else ""
+    if not a or not b:
+        return True
+    if _WIDE_PUNCT.match(a) or _WIDE_PUNCT.match(b):
+        return True
+    if "\n" in text[start:end] or "\r" in text[start:end]:
+        return bool(_HAN.match(a) and (_HAN.match(b) or _HIRA.match(b)))
+    return not (_KATA.match(a) and _KATA.match(b))
+
+
+def _gaps(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _SQUEEZE.finditer(text) if _drop_gap(text, m.start(), m.end())]
+
+
 def squeeze(text: str) -> str:
-    """Remove whitespace that touches Japanese text (see the module docstring)."""
-    return _SQUEEZE.sub("", text)
+    """Remove whitespace that is noise inside Japanese text (see :func:`_drop_gap`)."""
+    gaps = _gaps(text)
+    if not gaps:
+        return text
+    out: list[str] = []
+    pos = 0
+    for a, b in gaps:
+        out.append(text[pos:a])
+        pos = b
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def compact(text: str) -> str:
@@ -140,7 +175,7 @@ def normal_map(text: str) -> tuple[str, list[int] | None]:
             else:
                 src_map.extend([i] * len(norm))
         text = "".join(parts)
-    gaps = [(m.start(), m.end()) for m in _SQUEEZE.finditer(text)]
+    gaps = _gaps(text)
     if not gaps:
         return text, src_map
     kept: list[str] = []
@@ -175,6 +210,20 @@ class QueryUnit:
     tail: str = ""  # surface of the last fine-grained part, lowercased: a prefix while the user types
     pos0: str = ""  # Sudachi's top-level part of speech (名詞, 動詞, …)
 
+
+def analysis_version() -> str:
+    """Changes whenever documents analysed before would be analysed differently now (then they are re-read)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        dictionary = version("sudachidict-core")
+    except PackageNotFoundError:
+        dictionary = "?"
+    return f"{ANALYSIS_REVISION}/sudachipy-{version('sudachipy')}/dict-{dictionary}"
+
+
+# Bump when the analysis of documents changes (squeeze rules, term forms, granularity).
+ANALYSIS_REVISION = 2
 
 _dictionary: Dictionary | None = None
 _dictionary_lock = threading.Lock()

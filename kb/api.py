@@ -14,6 +14,7 @@ SQLite's lock across processes); ``search`` and ``status`` may be called from an
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
+from kb.analysis import analysis_version
 from kb.indexer import Indexer, now_iso
 from kb.search import Searcher
 from kb.store import INDEX_FILE, Store
@@ -28,6 +30,8 @@ from kb.synonyms import FILE_NAME as SYNONYMS_FILE
 from kb.synonyms import Synonyms
 from kb.types import Failure, Hit, IndexProgress, KbError, KbStatus, SourceStatus
 from kb.watch import Watcher
+
+log = logging.getLogger(__name__)
 
 
 def _write_error(path: Path, exc: BaseException) -> KbError:
@@ -57,6 +61,7 @@ class KnowledgeBase:
         except OSError as exc:
             raise _write_error(self.index_dir, exc) from exc
         self.store = Store(self.index_dir / INDEX_FILE)
+        self._check_analysis()
         self.synonyms = Synonyms(self.index_dir / SYNONYMS_FILE)
         self.max_bytes = max_bytes
         self.workers = workers  # processes reading files in a big run; None: CPUs - 1, at most 4
@@ -64,6 +69,21 @@ class KnowledgeBase:
         self.poll_interval = poll_interval
         self._local = threading.local()
         self._watchers: list[Watcher] = []
+
+    def _check_analysis(self) -> None:
+        """Documents indexed with another analysis (dictionary upgrade, new rules) are re-read next run."""
+        current = analysis_version()
+        stored = self.store.meta("analysis")
+        if stored == current:
+            return
+        try:
+            with self.store.transaction() as tx:
+                if stored is not None:
+                    stale = tx.mark_all_stale()
+                    log.info("analysis changed (%s -> %s): %d files will be re-read", stored, current, stale)
+                tx.set_meta("analysis", current)
+        except sqlite3.Error as exc:
+            raise _write_error(self.store.path, exc) from exc
 
     @property
     def index_path(self) -> Path:
@@ -86,9 +106,11 @@ class KnowledgeBase:
             raise KbError(f"フォルダが見つかりません: {path}", f"Folder not found: {path}")
         try:
             with self.store.transaction() as tx:
-                tx.add_source(str(path), now_iso())
+                source_id = tx.add_source(str(path), now_iso())
         except sqlite3.Error as exc:
             raise _write_error(self.store.path, exc) from exc
+        for watcher in self._watchers:
+            watcher.add_root(source_id, str(path))
         return path
 
     def remove_source(self, folder: str | os.PathLike[str]) -> None:
@@ -100,6 +122,8 @@ class KnowledgeBase:
         for text in candidates:
             source_id = self.store.source_id(text)
             if source_id is not None:
+                for watcher in self._watchers:
+                    watcher.remove_root(text)
                 with self.store.transaction() as tx:
                     tx.remove_source(source_id)
                 return
@@ -168,7 +192,10 @@ class KnowledgeBase:
         debounce: float = 0.3,
         force_polling: bool = False,
     ) -> Watcher:
-        """Start watching every source; changes are indexed by the watcher's own thread. Call ``stop()``."""
+        """Start watching every source; changes are indexed by the watcher's own thread. Call ``stop()``.
+
+        Folders added or removed later with :meth:`add_source` / :meth:`remove_source` are followed too.
+        """
         sources = [(sid, p) for sid, p, _ in self.store.sources()]
         watcher = Watcher(
             self.store,

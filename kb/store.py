@@ -357,6 +357,10 @@ class Store:
         )
         return [str(r[0]) for r in rows]
 
+    def meta(self, key: str) -> str | None:
+        row = self.conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
     def chunk_count(self) -> int:
         return int(self.conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
@@ -420,6 +424,14 @@ class _Tx:
     def _drop_file(self, path: str) -> int:
         self._forget_terms("f.path = ?", (path,))
         return self.conn.execute("DELETE FROM files WHERE path = ?", (path,)).rowcount
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, value))
+
+    def mark_all_stale(self) -> int:
+        """Make the next run re-read every file (after the analysis changed); the old content stays searchable."""
+        self.conn.execute("DELETE FROM failures")
+        return self.conn.execute("UPDATE files SET mtime_ns = -1, sha256 = ''").rowcount
 
     def set_last_indexed(self, source_id: int, when: str) -> None:
         self.conn.execute("UPDATE sources SET last_indexed = ? WHERE id = ?", (when, source_id))

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -20,7 +21,7 @@ from collections.abc import Callable
 import psutil
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver
+from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 from kb.indexer import Indexer
@@ -111,32 +112,64 @@ class Watcher:
     ) -> None:
         self.store = store
         self.indexer = indexer
-        self.sources = sources
         self.on_change = on_change
         self.debounce = debounce
         self._pending: dict[str, tuple[float, tuple[int, int] | None, int]] = {}
         self._cond = threading.Condition()
         self._stop = threading.Event()
-        self._observers: list[BaseObserver] = []
         self.polled: list[str] = []
-        handler = _Handler(self)
-        native: BaseObserver | None = None
-        polling: BaseObserver | None = None
-        for _sid, root in sources:
+        self._force_polling = force_polling
+        self._poll_network_shares = poll_network_shares
+        self._handler = _Handler(self)
+        self._native: BaseObserver = Observer()
+        self._polling: BaseObserver = PollingObserver(timeout=poll_interval)
+        self._observers = [self._native, self._polling]
+        self._watches: dict[str, tuple[BaseObserver, ObservedWatch]] = {}
+        self._roots_lock = threading.Lock()
+        self.sources: list[tuple[int, str]] = []
+        for source_id, root in sources:
+            self.add_root(source_id, root)
+        self._worker = threading.Thread(target=self._run, name="kb-watch", daemon=True)
+
+    def add_root(self, source_id: int, root: str) -> bool:
+        """Start watching one more source folder (also while running); False if it is not available."""
+        with self._roots_lock:
+            if root in self._watches:
+                return True
             if not os.path.isdir(root):
                 log.warning("watch: source folder not available: %s", root)
-                continue
-            if force_polling or (poll_network_shares and is_network_path(root)):
-                if polling is None:
-                    polling = PollingObserver(timeout=poll_interval)
-                polling.schedule(handler, root, recursive=True)
+                return False
+            if self._force_polling or (self._poll_network_shares and is_network_path(root)):
+                observer = self._polling
                 self.polled.append(root)
             else:
-                if native is None:
-                    native = Observer()
-                native.schedule(handler, root, recursive=True)
-        self._observers = [o for o in (native, polling) if o is not None]
-        self._worker = threading.Thread(target=self._run, name="kb-watch", daemon=True)
+                observer = self._native
+            try:
+                watch = observer.schedule(self._handler, root, recursive=True)
+            except OSError as exc:  # e.g. the inotify watch limit: fall back to polling this folder
+                log.warning("watch: cannot watch %s for events (%s); polling it instead", root, exc)
+                observer = self._polling
+                watch = observer.schedule(self._handler, root, recursive=True)
+                self.polled.append(root)
+            self._watches[root] = (observer, watch)
+            self.sources = [*self.sources, (source_id, root)]  # swapped whole: the worker reads it unlocked
+            return True
+
+    def remove_root(self, root: str) -> None:
+        """Stop watching a source folder (its pending changes are dropped)."""
+        with self._roots_lock:
+            entry = self._watches.pop(root, None)
+            if entry is not None:
+                observer, watch = entry
+                with contextlib.suppress(KeyError, OSError):
+                    observer.unschedule(watch)
+            self.sources = [(sid, r) for sid, r in self.sources if r != root]
+            if root in self.polled:
+                self.polled.remove(root)
+        prefix = root.rstrip("/\\") + os.sep
+        with self._cond:
+            for path in [p for p in self._pending if p == root or p.startswith(prefix)]:
+                del self._pending[path]
 
     def start(self) -> Watcher:
         for observer in self._observers:

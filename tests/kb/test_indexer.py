@@ -234,3 +234,20 @@ def test_worker_processes_give_the_same_index(tmp_path: Path) -> None:
         finally:
             kbase.close()
     assert results[0] == results[1] == (60, 1, 60, results[0][3], 1)
+
+
+def test_files_are_reread_when_the_analysis_changes(tmp_path: Path, docs: Path) -> None:
+    kbase = KnowledgeBase(tmp_path / "index")
+    _run(kbase, [docs])
+    with kbase.store.transaction() as tx:
+        tx.set_meta("analysis", "an older analysis")
+    kbase.close()
+    kbase = KnowledgeBase(tmp_path / "index")
+    try:
+        assert kbase.search("社用車")  # still searchable meanwhile
+        _, last = _run(kbase)
+        assert (last.updated, last.unchanged) == (3, 0)
+        _, last = _run(kbase)
+        assert last.unchanged == 3
+    finally:
+        kbase.close()

@@ -122,3 +122,20 @@ def test_watcher_stops_cleanly_without_sources(tmp_path: Path) -> None:
     assert isinstance(watcher, Watcher) and watcher.running
     kbase.close()  # stops its watchers
     assert not watcher.running
+
+
+def test_source_added_and_removed_while_watching(
+    watched: tuple[KnowledgeBase, Path, list[list[str]]], tmp_path: Path
+) -> None:
+    kbase, _, _ = watched
+    extra = tmp_path / "追加の共有"
+    extra.mkdir()
+    kbase.add_source(extra)
+    doc = extra / "メモ.md"
+    doc.write_text("# メモ\n\nシュレッダーは3階にある。\n", encoding="utf-8")
+    assert wait_for(lambda: str(doc) in _paths(kbase, "シュレッダー"))
+    kbase.remove_source(extra)
+    assert not kbase.search("シュレッダー")
+    (extra / "後.md").write_text("# 後\n\nラミネーターは2階にある。\n", encoding="utf-8")
+    time.sleep(0.5)  # nothing may come back for a folder no longer registered
+    assert not kbase.search("ラミネーター") and not kbase.search("シュレッダー")
