@@ -24,6 +24,8 @@ from typing import Any
 import sqlcipher3
 import sqlite_utils
 
+from desktop.logbook import shortterms
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
@@ -51,6 +53,7 @@ def connect(path: Path, key: bytes, *, wal: bool = True) -> Any:
     conn = sqlcipher3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
+        shortterms.register(conn)  # used by the short-term index triggers
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()

@@ -18,6 +18,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from desktop.logbook import shortterms
 from desktop.logbook.records import DEFAULT_INQUIRY_CATEGORIES, DEFAULT_NOTE_CATEGORIES
 
 log = logging.getLogger(__name__)
@@ -191,11 +192,38 @@ def _filter_indexes(db: sqlite_utils.Database) -> None:
     )
 
 
+def _short_term_index(table: str, columns: tuple[str, ...]) -> str:
+    fn = shortterms.SQL_FUNCTION
+    args = ", ".join(f"new.{c}" for c in columns)
+    bi = f"{table}_bi"
+    return f"""
+        CREATE VIRTUAL TABLE {bi} USING fts5(body, content='', contentless_delete=1,
+            tokenize='unicode61 remove_diacritics 0');
+        CREATE TRIGGER {table}_bi_ai AFTER INSERT ON {table} BEGIN
+            INSERT INTO {bi}(rowid, body) VALUES (new.seq, {fn}({args}));
+        END;
+        CREATE TRIGGER {table}_bi_ad AFTER DELETE ON {table} BEGIN
+            DELETE FROM {bi} WHERE rowid = old.seq;
+        END;
+        CREATE TRIGGER {table}_bi_au AFTER UPDATE ON {table} BEGIN
+            DELETE FROM {bi} WHERE rowid = old.seq;
+            INSERT INTO {bi}(rowid, body) VALUES (new.seq, {fn}({args}));
+        END;
+        INSERT INTO {bi}(rowid, body) SELECT seq, {fn}({", ".join(columns)}) FROM {table};
+    """
+
+
+def _short_terms(db: sqlite_utils.Database) -> None:
+    """1–2 character terms (空調, 鍵) get an index too; see desktop/logbook/shortterms.py."""
+    db.executescript(_short_term_index("notes", NOTE_FTS_COLUMNS) + _short_term_index("inquiries", INQUIRY_FTS_COLUMNS))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_notes_inquiries_categories_places", _initial),
     Migration("0002_search_log", _search_log),
     Migration("0003_prompt_library", _prompts),
     Migration("0004_filter_indexes", _filter_indexes),
+    Migration("0005_short_term_index", _short_terms),
 )
 
 

@@ -2,8 +2,8 @@
 
 Reads go through the calling thread's reader connection; writes through the single writer
 (:meth:`LogbookDB.write`). Full-text filter: the FTS5 trigram index for terms of 3+ characters
-(substring match, works for Japanese without a dictionary), ``instr()`` over the same columns for
-shorter terms (the trigram index cannot serve them); see docs/PERFORMANCE.md for both.
+(substring match, works for Japanese without a dictionary), the bigram index of :mod:`shortterms` for
+1–2 word characters, and ``instr()`` over the same columns for the rest; see docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
+from desktop.logbook import shortterms
 from desktop.logbook.db import LogbookDB
 from desktop.logbook.migrations import INQUIRY_FTS_COLUMNS, NOTE_FTS_COLUMNS
 from desktop.logbook.records import (
@@ -192,10 +193,14 @@ def build_where(kind: str, f: Filters) -> tuple[str, list[Any]]:
         params.extend(f.channel)
     terms = [t for t in f.text.split() if t]
     long_terms = [t for t in terms if len(t) >= 3]
-    short_terms = [t for t in terms if len(t) < 3]
+    bigram_terms = [t for t in terms if len(t) < 3 and shortterms.can_serve(t)]
+    short_terms = [t for t in terms if len(t) < 3 and not shortterms.can_serve(t)]
     if long_terms:
         conds.append(f"seq IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ?)")
         params.append(" AND ".join(fts_phrase(t) for t in long_terms))
+    if bigram_terms:
+        conds.append(f"seq IN (SELECT rowid FROM {table}_bi WHERE {table}_bi MATCH ?)")
+        params.append(shortterms.match_expression(bigram_terms))
     if short_terms:
         columns = NOTE_FTS_COLUMNS if kind == "notes" else INQUIRY_FTS_COLUMNS
         for t in short_terms:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.logbook import DatabaseKeyError, Logbook, LogbookDB, Note
+from desktop.logbook import DatabaseKeyError, Filters, Logbook, LogbookDB, Note
 from desktop.logbook.migrations import MIGRATIONS, applied, migrate, pending
 from desktop.logbook.repository import ListsRepository, NoteRepository
 from desktop.paths import DataHome
@@ -80,7 +80,9 @@ def test_an_old_logbook_is_upgraded_step_by_step(tmp_path: Path) -> None:
     try:
         assert migrate(db.writer) == [m.name for m in MIGRATIONS[1:]]
         assert {"search_log", "prompts"} <= set(db.writer.table_names())
-        assert NoteRepository(db, ListsRepository(db)).get(note.id) == note
+        repo = NoteRepository(db, ListsRepository(db))
+        assert repo.get(note.id) == note
+        assert [n.id for n in repo.list(Filters(text="古い"))] == [note.id]  # the new index covers old rows
     finally:
         db.close()
 

@@ -142,14 +142,34 @@ def test_full_text_filter_japanese_substrings(book: Logbook) -> None:
     assert texts('"引用"符') == []  # quotes cannot break the FTS query
 
 
+def test_short_terms_use_the_bigram_index(book: Logbook) -> None:
+    book.notes.add(_note("ロッカーの鍵", place="更衣室"))
+    book.notes.add(_note("ガス臭い", owner="Ab"))
+    book.notes.add(_note("カスタマー対応"))
+    texts = lambda q: sorted(n.text for n in book.notes.list(Filters(text=q)))  # noqa: E731
+    assert texts("鍵") == ["ロッカーの鍵"]  # the last character of a text
+    assert texts("衣室") == ["ロッカーの鍵"]  # another column
+    assert texts("ガ") == ["ガス臭い"]  # no kana folding: カ is not ガ
+    assert texts("カ") == ["カスタマー対応", "ロッカーの鍵"]
+    assert texts("ab") == ["ガス臭い"] and texts("B") == ["ガス臭い"]  # ASCII case-insensitive
+    assert texts("ス 鍵") == []  # AND
+    assert texts("ス") == ["カスタマー対応", "ガス臭い"]
+    assert texts("ー") == ["カスタマー対応", "ロッカーの鍵"]  # the long-vowel mark is a word character
+    where = book.notes.list(Filters(text="の")), book.notes.list(Filters(text="ー対"))
+    assert [n.text for n in where[0]] == ["ロッカーの鍵"] and [n.text for n in where[1]] == ["カスタマー対応"]
+
+
 def test_full_text_follows_updates_and_deletes(book: Logbook) -> None:
     note = book.notes.add(_note("エレベーターが止まった"))
     note.text = "エスカレーターが止まった"
     book.notes.update(note)
     assert book.notes.count(Filters(text="エレベーター")) == 0
+    assert book.notes.count(Filters(text="レベ")) == 0
     assert book.notes.count(Filters(text="エスカレーター")) == 1
+    assert book.notes.count(Filters(text="スカ")) == 1
     assert book.notes.delete(note.id)
     assert book.notes.count(Filters(text="エスカレーター")) == 0
+    assert book.notes.count(Filters(text="スカ")) == 0
 
 
 def test_inquiry_full_text(book: Logbook) -> None:
