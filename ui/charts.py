@@ -92,6 +92,15 @@ class ChartCard(QFrame):
     def series_count(self) -> int:
         return len(self.chart.series())
 
+    def bar_set_names(self) -> list[str]:
+        """The legend of the chart: one name per bar set drawn."""
+        return [
+            bar_set.label()
+            for series in self.chart.series()
+            if isinstance(series, QAbstractBarSeries)
+            for bar_set in series.barSets()
+        ]
+
     # ---- drawing -------------------------------------------------------------------------------------
 
     def set_bars(

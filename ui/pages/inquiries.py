@@ -299,10 +299,14 @@ class InquiriesPage(RecordListPage):
 
         dialog = InquiryFormDialog(self.services, self, prefill)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        dialog.saved.connect(lambda q: (self.reload_choices(), self.reload(select_id=q.id)))
+        dialog.saved.connect(self.inquiry_recorded)
         dialog.open()
         self.form_dialog = dialog
         return dialog
+
+    def inquiry_recorded(self, inquiry: Inquiry) -> None:
+        self.reload_choices()
+        self.reload(select_id=inquiry.id)
 
     def save_inquiry(self, inquiry: Inquiry) -> None:
         workers().run(

@@ -179,7 +179,11 @@ def write_unanswered_csv(data: InsightsData, path: Path) -> Path:
     for row in data.unanswered:
         writer.writerow([neutralize(row.text), row.count, row.last])
     payload = buffer.getvalue().encode("utf-8-sig")
-    write_atomic(path, lambda fh: fh.write(payload))
+
+    def write(fh: io.BufferedWriter) -> None:
+        fh.write(payload)
+
+    write_atomic(path, write)
     return path
 
 
@@ -531,9 +535,12 @@ class InsightsPage(QWidget):
             "export-unanswered",
             lambda: write_unanswered_csv(data, path),
             success=lambda p: common.announce(self, t("書き出しました：{path}", path=str(p)), 8000),
-            failure=lambda exc: QMessageBox.warning(self, t("書き出し"), common.describe(exc)),
+            failure=self._export_failed,
             owner=self,
         )
+
+    def _export_failed(self, exc: BaseException) -> None:
+        QMessageBox.warning(self, t("書き出し"), t("書き出せませんでした。") + "\n" + common.describe(exc))
 
     def ask_report(self) -> None:
         month_text = self.month_text()
