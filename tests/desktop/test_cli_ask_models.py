@@ -1,0 +1,121 @@
+"""`soumu-desk ask` and `soumu-desk models` through the real CLI entry point, in a temp data home."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from desktop.cli import main
+from desktop.settings import Settings
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def indexed_home(home: Path, demo_kb: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    for extra in ("README.md", "QUESTIONS.md"):
+        (demo_kb / extra).unlink(missing_ok=True)
+    code, _, _ = run(capsys, "--home", str(home), "kb", "index", str(demo_kb))
+    assert code == 0
+    return home
+
+
+def test_ask_json_shape_grounded(indexed_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--home", str(indexed_home), "ask", "結婚祝金はいくらですか？", "--no-model", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) == {"question", "answer", "grounded", "sources", "model"}
+    assert data["grounded"] is True and data["model"] is None
+    assert "30,000円" in data["answer"]
+    assert data["sources"] and all(set(s) == {"n", "path", "title", "location"} for s in data["sources"])
+    assert all(Path(s["path"]).is_absolute() and f"[{s['n']}]" in data["answer"] for s in data["sources"])
+
+
+@pytest.mark.parametrize("question", ["今日の天気は？", "社員食堂のメニューは？"])
+def test_ask_json_out_of_scope(indexed_home: Path, capsys: pytest.CaptureFixture[str], question: str,
+                               tiny_model: Path) -> None:
+    code, out, _ = run(capsys, "--home", str(indexed_home), "ask", question, "--model", str(tiny_model), "--json")
+    assert code == 0
+    assert json.loads(out) == {"question": question, "answer": "規程・資料に該当する記載が見つかりませんでした。",
+                               "grounded": False, "sources": [], "model": None}
+
+
+def test_ask_text_streams_answer_then_sources(indexed_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--home", str(indexed_home), "ask", "社用車の予約はいつまでにすればいいですか？",
+                       "--no-model", "-k", "5")
+    assert code == 0
+    answer, _, sources = out.partition("出典 / Sources:")
+    assert "17時" in answer and "[1]" in answer
+    assert "社用車利用ルール" in sources
+
+
+def test_ask_with_a_missing_or_broken_model_fails_clearly(indexed_home: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--home", str(indexed_home), "ask", "質問", "--model", "no-such-model")
+    assert code == 1 and "model not found" in err
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(os.urandom(2048))
+    code, out, err = run(capsys, "--home", str(indexed_home), "ask", "質問", "--model", str(junk), "--json")
+    assert code == 1 and out == "" and "not a GGUF" in err
+
+
+def test_models_import_use_info_list(home: Path, tiny_model: Path, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--home", str(home), "models", "import", str(tiny_model))
+    assert code == 0 and "100%" in err
+    imported = home / "models" / tiny_model.name
+    assert imported.read_bytes() == tiny_model.read_bytes()
+
+    code, out, _ = run(capsys, "--home", str(home), "models", "use", tiny_model.name)
+    assert code == 0
+    assert Settings.load(home / "settings.json").model.active == tiny_model.name
+
+    code, out, _ = run(capsys, "--home", str(home), "models", "info", "--json")
+    info = json.loads(out)
+    assert code == 0 and info["path"] == str(imported) and info["architecture"] == "llama"
+    assert info["quantization"] == "Q4_1" and info["has_chat_template"] is True and info["usable"] is True
+    assert info["settings"]["n_ctx"] == 4096
+
+    code, out, _ = run(capsys, "--home", str(home), "models", "list", "--json")
+    listed = json.loads(out)
+    assert listed["active"] == str(imported)
+    assert [m["file"] for m in listed["models"] if m["active"]] == [tiny_model.name]
+    assert len(listed["recommended"]) >= 5
+
+    code, out, _ = run(capsys, "--home", str(home), "models", "list")
+    assert code == 0 and f"* {tiny_model.name}" in out and "Hugging Face" in out
+
+
+def test_models_refuse_bad_files(home: Path, tiny_model: Path, tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    junk = tmp_path / "random.gguf"
+    junk.write_bytes(os.urandom(4096))
+    cut = tmp_path / "cut.gguf"
+    with tiny_model.open("rb") as src:
+        cut.write_bytes(src.read(10_000_000))
+    code, _, err = run(capsys, "--home", str(home), "models", "import", str(junk))
+    assert code == 1 and "GGUF形式のモデルファイルではありません" in err and "not a GGUF" in err
+    code, _, err = run(capsys, "--home", str(home), "models", "import", str(cut))
+    assert code == 1 and "truncated" in err
+    assert not (home / "models" / "cut.gguf").exists()
+    shutil.copyfile(cut, home / "models" / "cut.gguf")
+    code, _, err = run(capsys, "--home", str(home), "models", "use", "cut.gguf")
+    assert code == 1 and "truncated" in err
+    code, _, err = run(capsys, "--home", str(home), "models", "use", "nothing-here")
+    assert code == 1 and "model not found" in err
+    code, out, _ = run(capsys, "--home", str(home), "models", "list", "--json")
+    broken = [m for m in json.loads(out)["models"] if m["file"] == "cut.gguf"]
+    assert broken and broken[0]["usable"] is False and broken[0]["error"]["code"] == "truncated"
