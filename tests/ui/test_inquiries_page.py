@@ -39,6 +39,12 @@ def page(qtbot: Any, services: Services) -> Iterator[InquiriesPage]:
     p.teardown()
 
 
+def current(page: Any) -> Any:
+    record = page.current_record()
+    assert record is not None
+    return record
+
+
 def today_at(hour: int) -> str:
     return f"{date.today().isoformat()}T{hour:02d}:00:00"
 
@@ -103,7 +109,7 @@ def test_table_filters_and_closing_edit(qtbot: Any, page: InquiriesPage, service
     common.select_value(detail.rating, "Good")
     detail.minutes.setValue(12)
     detail.request_save()
-    qtbot.waitUntil(lambda: page.current_record().status == "解決", timeout=10_000)
+    qtbot.waitUntil(lambda: current(page).status == "解決", timeout=10_000)
     stored = services.logbook.inquiries.get(second.id)
     assert stored is not None
     assert (stored.category, stored.closing_category) == ("経費精算", "規程・制度")
@@ -118,7 +124,7 @@ def test_new_inquiry_from_the_page(qtbot: Any, page: InquiriesPage, services: Se
     with qtbot.waitSignal(page.loaded, timeout=15_000):
         dialog.save()
     assert page.model.total() == 1
-    assert page.current_record().question == "住所変更の手続きは？"
+    assert current(page).question == "住所変更の手続きは？"
     assert page.model.data(page.model.index(0, 1)) == "チャット"
     assert page.model.data(page.model.index(0, 6)) == "2 分"
 

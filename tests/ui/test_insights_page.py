@@ -29,6 +29,12 @@ def services(data_home: Path) -> Iterator[Services]:
     s.close()
 
 
+def cell(table: Any, row: int, column: int) -> str:
+    item = table.item(row, column)
+    assert item is not None
+    return str(item.text())
+
+
 def today_at(hour: int) -> str:
     return f"{date.today().isoformat()}T{hour:02d}:00:00"
 
@@ -81,14 +87,14 @@ def test_charts_and_review_lists_from_the_logbook(qtbot: Any, page: InsightsPage
     assert page.kpis["open"].text() == "2 件"
     assert not page.hint.isVisible()
 
-    assert page.repeated.item(0, 0).text() == "慶弔休暇は何日ですか？"
-    assert page.repeated.item(0, 1).text() == "3"
-    assert page.repeated.item(0, 2).text().startswith(date.today().isoformat())
-    unanswered = [page.unanswered.item(r, 0).text() for r in range(page.unanswered.rowCount())]
+    assert cell(page.repeated, 0, 0) == "慶弔休暇は何日ですか？"
+    assert cell(page.repeated, 0, 1) == "3"
+    assert cell(page.repeated, 0, 2).startswith(date.today().isoformat())
+    unanswered = [cell(page.unanswered, r, 0) for r in range(page.unanswered.rowCount())]
     assert unanswered == ["社員食堂のメニュー", "駐輪場の申請"]  # zero-hit and not grounded, most asked first
     assert "慶弔休暇" not in unanswered
-    assert page.bad.item(0, 2).text() == "社用車の予約"
-    assert page.bad.item(0, 3).text() == "古い規程を引用した"
+    assert cell(page.bad, 0, 2) == "社用車の予約"
+    assert cell(page.bad, 0, 3) == "古い規程を引用した"
 
     text = page.copy_unanswered()
     assert "社員食堂のメニュー（2回）" in text
@@ -114,7 +120,7 @@ def test_empty_period_shows_a_guide_and_empty_charts(qtbot: Any, page: InsightsP
         common.select_value(page.period, "previous-fy")
     assert page.hint.isVisible() and "Ctrl+Shift+N" in page.hint.text()
     assert all(chart.is_empty() for chart in page.charts)
-    assert "ありません" in page.unanswered.item(0, 0).text()
+    assert "ありません" in cell(page.unanswered, 0, 0)
 
 
 def test_periods_follow_the_fiscal_year_setting() -> None:

@@ -56,6 +56,18 @@ def type_japanese(widget: Any, text: str) -> None:
     QApplication.sendEvent(widget, event)
 
 
+def stored_note(book: Any, note_id: str) -> Note:
+    note = book.notes.get(note_id)
+    assert note is not None
+    return note
+
+
+def current(page: Any) -> Any:
+    record = page.current_record()
+    assert record is not None
+    return record
+
+
 def today_at(hour: int, days_ago: int = 0) -> str:
     return f"{(date.today() - timedelta(days=days_ago)).isoformat()}T{hour:02d}:00:00"
 
@@ -104,15 +116,15 @@ def test_status_changes_and_follow_ups(qtbot: Any, page: NotesPage, services: Se
     detail = page.detail_panel
 
     detail.quick_status("対応中")
-    qtbot.waitUntil(lambda: page.current_record().status == "対応中", timeout=10_000)
-    assert book.notes.get(note.id).resolved_date == ""
+    qtbot.waitUntil(lambda: current(page).status == "対応中", timeout=10_000)
+    assert stored_note(book, note.id).resolved_date == ""
 
     detail.owner.setEditText("佐藤")
     detail.has_due.setChecked(True)
     detail.due.setDate(detail.due.date().currentDate().addDays(3))
     detail.quick_status("対応済")
-    qtbot.waitUntil(lambda: page.current_record().status == "対応済", timeout=10_000)
-    stored = book.notes.get(note.id)
+    qtbot.waitUntil(lambda: current(page).status == "対応済", timeout=10_000)
+    stored = stored_note(book, note.id)
     assert stored.resolved_date == date.today().isoformat()  # set automatically
     assert stored.owner == "佐藤"
     assert stored.due_date == (date.today() + timedelta(days=3)).isoformat()
@@ -120,16 +132,16 @@ def test_status_changes_and_follow_ups(qtbot: Any, page: NotesPage, services: Se
 
     type_japanese(detail.followup_text, "棚を移動して通路を確保")
     qtbot.keyClick(detail.followup_text, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: len(page.current_record().followups) == 1, timeout=10_000)
-    assert book.notes.get(note.id).followups[0].text == "棚を移動して通路を確保"
+    qtbot.waitUntil(lambda: len(current(page).followups) == 1, timeout=10_000)
+    assert stored_note(book, note.id).followups[0].text == "棚を移動して通路を確保"
     assert "棚を移動して通路を確保" in detail.followups.item(0).text()
     assert detail.followup_text.text() == ""
 
     # Reopening clears the resolved date.
     common.select_value(detail.status, "新規")
     detail.request_save()
-    qtbot.waitUntil(lambda: page.current_record().status == "新規", timeout=10_000)
-    assert book.notes.get(note.id).resolved_date == ""
+    qtbot.waitUntil(lambda: current(page).status == "新規", timeout=10_000)
+    assert stored_note(book, note.id).resolved_date == ""
 
 
 def test_filters_period_status_category_place_text_overdue(qtbot: Any, page: NotesPage, services: Services) -> None:
