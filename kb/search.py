@@ -99,6 +99,8 @@ class Concept:
     phrase: bool = False  # quoted text, codes, article numbers: retrieve by the exact adjacent phrase
     completions: list[str] | None = None  # index words starting with ``prefix`` (None: use FTS5's prefix query)
     keys: set[str] = field(default_factory=set)  # strings to highlight (NFKC, lowercase, no spaces)
+    own_keys: set[str] = field(default_factory=set)  # spellings of the concept itself, for text matching
+    alt_keys: dict[Terms, set[str]] = field(default_factory=dict)  # spellings of each synonym
     df: int = 0  # chunks holding the concept's rarest spelling (0 when unknown)
 
     def expression(self, with_parts: bool, df: dict[str, int], common: int) -> tuple[str, int]:
@@ -324,9 +326,12 @@ def build_plan(
     concepts = unique
     for c in concepts:
         c.keys.add("".join(c.main))
+        c.keys.update(table.spellings.get(c.main, ()))
+        c.own_keys = {k for k in c.keys if len(k) >= 2}
         for alt, _ in c.alts:
-            c.keys.add("".join(alt))
-            c.keys.update(table.spellings.get(alt, ()))
+            spellings = {"".join(alt), *table.spellings.get(alt, ())}
+            c.alt_keys[alt] = {k for k in spellings if len(k) >= 2}
+            c.keys.update(spellings)
         c.keys.update(p for p in c.parts if len(p) >= 2)
         c.keys.update(w for w in c.completions or () if len(w) >= 2)
         if c.prefix:
@@ -450,14 +455,19 @@ def _contains(hay: str, terms: Terms) -> bool:
     return f" {' '.join(terms)} " in hay
 
 
-def coverage(plan: QueryPlan, hay: str) -> float:
-    """Share of the query's concepts a chunk expresses (weighted; synonyms and parts count less)."""
+def coverage(plan: QueryPlan, hay: str, flat: str = "") -> float:
+    """Share of the query's concepts a chunk expresses (weighted; synonyms and parts count less).
+
+    A concept counts when its terms stand together in the chunk's terms (``hay``) or when one of its
+    spellings occurs in the chunk's plain text (``flat``, compact form): Sudachi may split the same word
+    differently in a sentence than in a short query (結婚祝金 → 結婚 / 祝 / 金), plain text does not care.
+    """
     total = sum(c.weight for c in plan.concepts)
     if not total:
         return 0.0
     got = 0.0
     for c in plan.concepts:
-        if _contains(hay, c.main):
+        if _contains(hay, c.main) or (flat and any(k in flat for k in c.own_keys)):
             got += c.weight
             continue
         best = 0.0
@@ -465,7 +475,9 @@ def coverage(plan: QueryPlan, hay: str) -> float:
             found = sum(1 for p in c.parts if _contains(hay, (p,)))
             best = PART_CREDIT * found / len(c.parts)
         for alt, credit in c.alts:
-            if credit > best and _contains(hay, alt):
+            if credit > best and (
+                _contains(hay, alt) or (flat and any(k in flat for k in c.alt_keys.get(alt, ())))
+            ):
                 best = credit
         if c.prefix and best < PREFIX_CREDIT and f" {c.prefix}" in hay:
             best = PREFIX_CREDIT
@@ -479,15 +491,13 @@ def rerank(plan: QueryPlan, cands: list[Candidate]) -> list[tuple[float, Candida
     scored: list[tuple[float, Candidate]] = []
     for cand in cands:
         hay = f" {cand.title_terms} | {cand.heading_terms} | {cand.body_terms} "
-        score = W_COVERAGE * coverage(plan, hay) + W_BM25 * cand.bm25
+        flat = compact(cand.title) + "|" + compact(cand.text)
+        score = W_COVERAGE * coverage(plan, hay, flat) + W_BM25 * cand.bm25
         if W_HEADING and cand.heading_terms:
             # The article's own heading names the topic (第40条（慶弔休暇）): a mention elsewhere counts less.
             score += W_HEADING * coverage(plan, f" {cand.heading_terms} ")
-        if plan.exact:
-            flat = compact(cand.text)
-            title = compact(cand.title)
-            if any(e in flat or e in title for e in plan.exact):
-                score += W_EXACT
+        if plan.exact and any(e in flat for e in plan.exact):
+            score += W_EXACT
         if plan.article and normalize_article(cand.article) == plan.article:
             score += W_ARTICLE
         scored.append((score, cand))

@@ -214,8 +214,13 @@ def _search(args: argparse.Namespace, ctx: Context, kbase: KnowledgeBase) -> int
     k = max(1, args.k)
     out = sys.stdout
     if args.query == "-":
-        for line in sys.stdin:
-            query = line.rstrip("\r\n")
+        stdin = sys.stdin
+        reconfigure = getattr(stdin, "reconfigure", None)
+        if reconfigure is not None and not stdin.isatty():
+            # Scripts pipe UTF-8 (the Windows console default would be cp932); a BOM is dropped below.
+            reconfigure(encoding="utf-8", errors="replace")
+        for line in stdin:
+            query = line.rstrip("\r\n").lstrip("\ufeff")
             hits = kbase.search(query, k) if query.strip() else []
             if args.json:
                 out.write(_hits_json(hits) + "\n")
