@@ -38,7 +38,7 @@ VOCABULARY: dict[str, str] = {
 CATALOG: dict[str, str] = {
     **VOCABULARY,
     # shared
-    "{n} 件": "{n}",
+    "{n} 件": "{n} records",
     "{n} 分": "{n} min",
     " 分": " min",
     "{n} 件を書き出しました：{path}": "Exported {n} rows: {path}",

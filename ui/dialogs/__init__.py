@@ -241,7 +241,9 @@ def select_value(combo: QComboBox, value: str) -> bool:
     return i >= 0
 
 
-VOCABULARY = frozenset((*CHANNELS, *INQUIRY_STATUSES, *RESOLUTIONS, *SEVERITIES, *NOTE_STATUSES, "Good", "Bad"))
+VOCABULARY = frozenset(
+    (*CHANNELS, *INQUIRY_STATUSES, *RESOLUTIONS, *SEVERITIES, *NOTE_STATUSES, "Good", "Bad", "良い", "悪い")
+)
 
 
 def show_value(value: str) -> str:
@@ -290,3 +292,7 @@ def export_records(services: Any, kind: str, records: Sequence[Any], path: Path,
         return export_xlsx(kind, ordered, path)
     s = services.settings.logbook
     return export_csv(kind, ordered, path, encoding=s.export_encoding, errors=s.export_unencodable)
+
+
+def tr_values(values: Sequence[str]) -> list[str]:
+    return [show_value(v) for v in values]

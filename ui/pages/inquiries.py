@@ -263,6 +263,14 @@ class InquiriesPage(RecordListPage):
     def stretch_column(self) -> int:
         return 3
 
+    def column_values(self) -> dict[str, list[str]]:
+        return {
+            "channel": common.tr_values(common.CHANNELS),
+            "status": common.tr_values(common.INQUIRY_STATUSES),
+            "rating": common.tr_values(list(RATING_LABELS.values())),
+            "minutes": [format_minutes(999)],
+        }
+
     def build_detail(self) -> QWidget:
         self.detail_panel = InquiryDetail()
         return self.detail_panel

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -66,6 +66,27 @@ DONE_TEXT = "#6b7780"
 def is_overdue(note: Any, today: date | None = None) -> bool:
     due = value_of(note, "due_date") or ""
     return bool(due) and value_of(note, "status") in OPEN_STATUSES and due < (today or date.today()).isoformat()
+
+
+class _StretchTable(QTableView):
+    """A table whose text column takes the room left by the others but never shrinks below a readable
+    width (a stretched section would be squeezed to a few characters on a narrow window; here the table
+    scrolls sideways instead)."""
+
+    MIN_TEXT_WIDTH = 160
+
+    def __init__(self, stretch: int) -> None:
+        super().__init__()
+        self._stretch = stretch
+
+    def fit_text_column(self) -> None:
+        header = self.horizontalHeader()
+        others = sum(header.sectionSize(i) for i in range(header.count()) if i != self._stretch)
+        self.setColumnWidth(self._stretch, max(self.MIN_TEXT_WIDTH, self.viewport().width() - others))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_text_column()
 
 
 class RecordListPage(QWidget):
@@ -120,7 +141,7 @@ class RecordListPage(QWidget):
         self.model = RecordTableModel(self.columns(), self.colour_for, self)
         self.proxy = RecordSortProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
+        self.table = _StretchTable(self.stretch_column())
         self.table.setModel(self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -136,9 +157,7 @@ class RecordListPage(QWidget):
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        for i, width in enumerate(self.column_widths()):
-            self.table.setColumnWidth(i, width)
-        header.setSectionResizeMode(self.stretch_column(), QHeaderView.ResizeMode.Stretch)
+        self._fit_columns()
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._row_selected(cur.row()))
 
         self.empty = QLabel()
@@ -154,7 +173,9 @@ class RecordListPage(QWidget):
         scroll.setWidget(self.detail)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setMinimumWidth(330)
+        # As wide as the panel needs (English labels are longer), so it never scrolls sideways.
+        scroll.setMinimumWidth(max(330, self.detail.minimumSizeHint().width() + 20))
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.table_stack)
         self.splitter.addWidget(scroll)
@@ -179,6 +200,23 @@ class RecordListPage(QWidget):
         self.search.textChanged.connect(self._debounce.start)
         for combo in (self.period, self.status, self.category):
             combo.currentIndexChanged.connect(self.reload)
+
+    def _fit_columns(self) -> None:
+        """Planned widths, widened where the header or a fixed value would be cut (English is longer)."""
+        metrics = self.table.fontMetrics()
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        header_metrics = QFontMetrics(bold)
+        for i, (column, width) in enumerate(zip(self.model.columns, self.column_widths(), strict=True)):
+            needed = header_metrics.horizontalAdvance(t(column.header)) + 34  # room for the sort arrow
+            for value in self.column_values().get(column.key, ()):
+                needed = max(needed, metrics.horizontalAdvance(value) + 18)
+            self.table.setColumnWidth(i, max(width, needed))
+        self.table.fit_text_column()
+
+    def column_values(self) -> dict[str, list[str]]:
+        """The fixed texts a column shows, as displayed (their width decides the column's width)."""
+        return {}
 
     def _add_filter(self, label: str, widget: QWidget) -> None:
         caption = QLabel(label)
@@ -692,10 +730,13 @@ class NotesPage(RecordListPage):
         ]
 
     def column_widths(self) -> list[int]:
-        return [96, 120, 80, 110, 60, 260, 66, 64, 92]
+        return [96, 112, 76, 104, 56, 200, 64, 60, 92]
 
     def stretch_column(self) -> int:
         return 5
+
+    def column_values(self) -> dict[str, list[str]]:
+        return {"severity": common.tr_values(common.SEVERITIES), "status": common.tr_values(common.NOTE_STATUSES)}
 
     def build_detail(self) -> QWidget:
         self.detail_panel = NoteDetail()
