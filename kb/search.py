@@ -33,6 +33,7 @@ DocFreqs = Callable[[Iterable[str]], dict[str, int]]
 
 SNIPPET_CHARS = 160
 SPAN_FALLBACK_CHARS = 3000
+PREFIX_RARE = 30  # a last word held by fewer chunks than this is completed from the index vocabulary
 ROW_BUDGET = 3000  # matches FTS5 ranks cheaply (~2.5 µs each on a laptop core)
 SYNONYM_CREDIT = 0.8
 PART_CREDIT = 0.6
@@ -294,11 +295,12 @@ def build_plan(
         concepts.append(concept)
         i += 1
 
-    # Type-ahead: a short query's last word may still be being typed (「慶」 → 慶弔).
+    # Type-ahead: a short query's last word may still be being typed (「慶」 → 慶弔, 「パソ」 → パソコン).
     if (
         concepts
         and content
-        and concepts[-1].main[-1:] == content[-1].terms[-1:]
+        and len(content[-1].terms) == 1
+        and concepts[-1].main == content[-1].terms
         and len(text) <= 8
         and text == rest.rstrip()
         and text[-1:] not in _TRAILING
@@ -307,9 +309,6 @@ def build_plan(
         tail = content[-1].tail
         if tail and not tail.isdigit() and _WORDLIKE.fullmatch(tail):
             concepts[-1].prefix = tail
-            if completions is not None:
-                # The index's most frequent words that start with it, instead of an unbounded prefix query.
-                concepts[-1].completions = [w for w in completions(tail) if w not in concepts[-1].main]
 
     # The whole short query as one string: 様式第3号 typed without quotes is still an exact phrase.
     whole = compact(text.rstrip(_TRAILING))
@@ -324,6 +323,24 @@ def build_plan(
             seen.add(c.main)
             unique.append(c)
     concepts = unique
+
+    df: dict[str, int] = {}
+    if doc_freqs is not None:
+        terms: set[str] = set()
+        for c in concepts:
+            terms.update(c.main)
+            terms.update(c.parts)
+            terms.update(t for alt, _ in c.alts for t in alt)
+        df = doc_freqs(terms)
+        last = concepts[-1] if concepts else None
+        if last is not None and last.prefix and completions is not None:
+            if _est(last.main, df) < PREFIX_RARE:
+                # A word the index hardly knows is probably unfinished: use the index's most frequent words
+                # that start with it (a bounded query, unlike FTS5's prefix search).
+                last.completions = [w for w in completions(last.prefix) if w not in last.main]
+                df.update(doc_freqs(last.completions))
+            else:
+                last.prefix = None  # a complete, known word: no completion needed
     for c in concepts:
         c.keys.add("".join(c.main))
         c.keys.update(table.spellings.get(c.main, ()))
@@ -337,17 +354,8 @@ def build_plan(
         if c.prefix:
             c.keys.add(c.prefix)
         c.keys.discard("")
-    df: dict[str, int] = {}
-    if doc_freqs is not None:
-        terms: set[str] = set()
-        for c in concepts:
-            terms.update(c.main)
-            terms.update(c.parts)
-            terms.update(t for alt, _ in c.alts for t in alt)
-            terms.update(c.completions or ())
-        df = doc_freqs(terms)
-        if n_docs > 0:
-            _weigh(concepts, df, n_docs)
+    if df and n_docs > 0:
+        _weigh(concepts, df, n_docs)
 
     return QueryPlan(concepts, [e for e in dict.fromkeys(exact) if e], article, _tiers(concepts, n_docs, df))
 
@@ -638,6 +646,14 @@ class Searcher:
         and ranking them costs a fraction of ranking every mention.
         """
         found: dict[int, float] = {}
+        weighted = [c for c in plan.concepts if c.weight > 0]
+        if plan.article and len(weighted) <= 1 and all(c.phrase for c in weighted):
+            # A bare article number (第24条): the parsers label chunks with their article, so an index
+            # lookup finds them all without asking FTS5 for the phrase 第 24 条 (common terms, slow).
+            for chunk_id in self.store.article_ids(plan.article, limit):
+                found[chunk_id] = 1.0
+            if len(found) >= limit:
+                return found
 
         def add(expr: str) -> None:
             for chunk_id, score in self.store.rank_ids(expr, limit):

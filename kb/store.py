@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS failures(
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS failures_source ON failures(source_id);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article) WHERE article IS NOT NULL;
 """
 
 
@@ -319,6 +320,13 @@ class Store:
             " WHERE chunks_fts MATCH ? ORDER BY 2 DESC LIMIT ?"
         )
         return [(int(r[0]), float(r[1])) for r in self.conn().execute(sql, (match, limit))]
+
+    def article_ids(self, article: str, limit: int) -> list[int]:
+        """Chunks of the article ``第N条`` (as the parsers label it), newest first; an index lookup."""
+        rows = self.conn().execute(
+            "SELECT id FROM chunks WHERE article = ? ORDER BY id DESC LIMIT ?", (article, limit)
+        )
+        return [int(r[0]) for r in rows]
 
     def candidates(self, scores: dict[int, float]) -> list[Candidate]:
         """Everything re-ranking and display need for these chunk ids, in one query."""
