@@ -154,13 +154,14 @@ class Answerer:
         cancel = cancel or threading.Event()
         question = question.strip()
         hits = list(self.kbase.search(question, k or self.settings.kb.results)) if question else []
-        evidence = judge_evidence(question, hits[:EVIDENCE_HITS], self._synonym_table())
+        synonyms = self._synonym_table()
+        evidence = judge_evidence(question, hits[:EVIDENCE_HITS], synonyms)
         if not evidence.grounded:
             yield PassagesFound([], False)
             yield AnswerToken(self.not_found)
             yield AnswerDone(Answer(question, self.not_found, False, [], None, coverage=evidence.coverage))
             return
-        sources = select_sources(question, hits)
+        sources = select_sources(question, hits, synonyms=synonyms)
         yield PassagesFound(sources, True)
         runtime = self.runtime
         if runtime is None or runtime.state not in ("ready", "loading") or cancel.is_set():
@@ -246,7 +247,7 @@ def judge_evidence(question: str, top_hits: Sequence[HitLike], synonyms: Any = N
     if not units or not top_hits:
         return Evidence(False, 0.0, words, [])
     alternatives = [_alternatives(u, synonyms) for u in units]
-    weights = [1 / 3 if (u.norm in GENERIC_WORDS or u.surface in GENERIC_WORDS) else 1.0 for u in units]
+    weights = _weights(units)
     best_share, best = 0.0, []
     for hit in top_hits:
         body = hit.title + "\n" + hit.text
@@ -286,19 +287,45 @@ def compact_text(text: str) -> str:
 # ----- passages -----
 
 
-def select_sources(question: str, hits: Sequence[HitLike], limit: int = MAX_PASSAGES) -> list[Source]:
+def select_sources(
+    question: str, hits: Sequence[HitLike], limit: int = MAX_PASSAGES, synonyms: Any = None
+) -> list[Source]:
+    """The passages to number and show: the hits re-ranked by how much of the question they answer.
+
+    The search ranks a heading-only chunk of the right article high; the model and the extractive answer
+    need the chunk that holds the question's words *and*, when a number is asked for, a stated quantity.
+    Ties keep the search order.
+    """
+    analyzer = get_analyzer()
+    units = [u for u in analyzer.query_units(question) if u.content]
+    alternatives = [_alternatives(u, synonyms) for u in units]
+    weights = _weights(units)
+    wants_number = bool(_ASKS_QUANTITY.search(question))
+    words = [u.surface for u in units]
     seen: set[int] = set()
-    out: list[Source] = []
-    terms = _question_terms(question)
-    for hit in hits:
+    ranked: list[tuple[float, int, HitLike, str]] = []
+    for rank, hit in enumerate(hits):
         if hit.chunk_id in seen:
             continue
         seen.add(hit.chunk_id)
-        text = _window(_tidy(hit.text), terms, PASSAGE_CHARS)
-        out.append(Source(len(out) + 1, hit.path, hit.title, hit.location, text, hit.page, hit.article))
-        if len(out) >= limit:
-            break
-    return out
+        text = _window(_tidy(hit.text), words, PASSAGE_CHARS)
+        body = hit.title + "\n" + text
+        terms = set(analyzer.index_terms(body))
+        flat = compact_text(body)
+        got = sum(w for u, alts, w in zip(units, alternatives, weights, strict=True) if _covers(u, alts, terms, flat))
+        value = got / sum(weights) if weights else 0.0
+        if wants_number and _QUANTITY.search(nfkc_lower(text)):
+            value += 0.3
+        ranked.append((value - 0.03 * rank, rank, hit, text))
+    ranked.sort(key=lambda r: (-r[0], r[1]))
+    return [
+        Source(i + 1, hit.path, hit.title, hit.location, text, hit.page, hit.article)
+        for i, (_, _, hit, text) in enumerate(ranked[:limit])
+    ]
+
+
+def _weights(units: Sequence[Any]) -> list[float]:
+    return [1 / 3 if (u.norm in GENERIC_WORDS or u.surface in GENERIC_WORDS) else 1.0 for u in units]
 
 
 def fit_to_context(sources: Sequence[Source], n_ctx: int, max_tokens: int) -> list[Source]:
@@ -319,13 +346,14 @@ def fit_to_context(sources: Sequence[Source], n_ctx: int, max_tokens: int) -> li
     return out
 
 
-def _question_terms(question: str) -> list[str]:
-    analyzer = get_analyzer()
-    return [u.surface for u in analyzer.query_units(question) if u.content]
-
-
 def _tidy(text: str) -> str:
+    """Plain text for the prompt: HTML tables (Markdown rules embed them) become "cell：cell" lines."""
+    if "<" in text:
+        text = re.sub(r"</t[dh]>\s*<t[dh][^>]*>", "：", text, flags=re.IGNORECASE)
+        text = re.sub(r"</tr>|<br\s*/?>", "\n", text, flags=re.IGNORECASE)
+        text = re.sub(r"<[^>\n]{1,200}>", " ", text)
     text = re.sub(r"[ \t\u3000]+", " ", text)
+    text = re.sub(r" *\n[ \n]*", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
