@@ -232,6 +232,11 @@ class Indexer:
                 yield counts.progress("parse", i + 1, len(todo), path)
                 if cancel is not None and cancel.is_set():
                     break
+        except GeneratorExit:
+            # The caller stopped listening (a window closed): keep what was read, then stop.
+            results.close()
+            self._flush(batch)
+            raise
         finally:
             results.close()  # stops the worker processes, if any
         self._flush(batch)

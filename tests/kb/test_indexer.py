@@ -251,3 +251,18 @@ def test_files_are_reread_when_the_analysis_changes(tmp_path: Path, docs: Path) 
         assert last.unchanged == 3
     finally:
         kbase.close()
+
+
+def test_a_run_abandoned_by_its_caller_keeps_what_was_read(kbase: KnowledgeBase, tmp_path: Path) -> None:
+    root = tmp_path / "many"
+    for i in range(10):
+        _write(root / f"{i:02d}.md", f"# 文書{i}\n\n内容{i}。\n")
+    kbase.add_source(root)
+    run = kbase.index()
+    for step in run:
+        if step.phase == "parse" and step.done == 4:
+            break
+    run.close()  # e.g. the window that showed the progress was closed
+    assert kbase.status().files == 4
+    _, last = _run(kbase)
+    assert (last.added, last.unchanged) == (6, 4)
