@@ -122,7 +122,7 @@ class InquiryDetail(QWidget):
         self.revert_button = QPushButton(t("元に戻す"))
         self.revert_button.clicked.connect(lambda: self.show_inquiry(self.inquiry))
         buttons = QHBoxLayout()
-        buttons.addWidget(self.error, 1)
+        buttons.addStretch(1)
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.save_button)
 
@@ -131,6 +131,7 @@ class InquiryDetail(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(self.meta)
         layout.addLayout(form)
+        layout.addWidget(self.error)
         layout.addLayout(buttons)
         layout.addStretch(1)
         QShortcut(QKeySequence("Ctrl+S"), self, self.request_save)

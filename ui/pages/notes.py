@@ -526,7 +526,7 @@ class NoteDetail(QWidget):
         self.error.setWordWrap(True)
         self.error.setVisible(False)
         save_row = QHBoxLayout()
-        save_row.addWidget(self.error, 1)
+        save_row.addStretch(1)
         save_row.addWidget(self.revert_button)
         save_row.addWidget(self.save_button)
 
@@ -548,6 +548,7 @@ class NoteDetail(QWidget):
         layout.addWidget(self.meta)
         layout.addLayout(status_row)
         layout.addLayout(form)
+        layout.addWidget(self.error)
         layout.addLayout(save_row)
         followup_title = QLabel(t("対応履歴"))
         followup_title.setObjectName("sectionTitle")
