@@ -206,31 +206,35 @@ class Watcher:
             self._cond.notify_all()
 
     def _take_due(self) -> list[str]:
-        """Wait for paths that are due and stable; re-arm the ones still changing."""
+        """Wait for paths that are due and stable; re-arm the ones still changing.
+
+        The file checks (stat, open) run outside the lock, so a slow share never holds up the observers.
+        """
         with self._cond:
             while not self._stop.is_set():
                 now = time.monotonic()
-                due = [p for p, (t, _, _) in self._pending.items() if t <= now]
+                due = {p: self._pending.pop(p) for p, (t, _, _) in list(self._pending.items()) if t <= now}
                 if due:
                     break
                 wait = min((t for t, _, _ in self._pending.values()), default=now + 1.0) - now
                 self._cond.wait(max(0.01, min(wait, 1.0)))
             else:
                 return []
-            ready: list[str] = []
-            for path in due:
-                _, stamp, tries = self._pending.pop(path)
-                current = _stat(path)
-                if stamp is not None and current is not None and current != stamp:
-                    # Still being written: wait for it to settle.
-                    self._pending[path] = (now + self.debounce, current, tries)
-                    continue
-                if current is not None and os.path.isfile(path) and not _readable(path) and tries < MAX_LOCKED_RETRIES:
-                    # Locked by the program writing it (Windows): try again a little later.
-                    self._pending[path] = (now + max(self.debounce, 0.5), current, tries + 1)
-                    continue
+        ready: list[str] = []
+        retry: dict[str, tuple[float, tuple[int, int] | None, int]] = {}
+        for path, (_, stamp, tries) in due.items():
+            current = _stat(path)
+            if stamp is not None and current is not None and current != stamp:
+                retry[path] = (now + self.debounce, current, tries)  # still being written: let it settle
+            elif current is not None and tries < MAX_LOCKED_RETRIES and os.path.isfile(path) and not _readable(path):
+                retry[path] = (now + max(self.debounce, 0.5), current, tries + 1)  # locked by its writer
+            else:
                 ready.append(path)
-            return ready
+        if retry:
+            with self._cond:
+                for path, entry in retry.items():
+                    self._pending.setdefault(path, entry)  # a newer event for the path wins
+        return ready
 
     def _run(self) -> None:
         try:
