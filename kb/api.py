@@ -109,7 +109,7 @@ class KnowledgeBase:
                 source_id = tx.add_source(str(path), now_iso())
         except sqlite3.Error as exc:
             raise _write_error(self.store.path, exc) from exc
-        for watcher in self._watchers:
+        for watcher in self._running_watchers():
             watcher.add_root(source_id, str(path))
         return path
 
@@ -122,10 +122,13 @@ class KnowledgeBase:
         for text in candidates:
             source_id = self.store.source_id(text)
             if source_id is not None:
-                for watcher in self._watchers:
+                for watcher in self._running_watchers():
                     watcher.remove_root(text)
-                with self.store.transaction() as tx:
-                    tx.remove_source(source_id)
+                try:
+                    with self.store.transaction() as tx:
+                        tx.remove_source(source_id)
+                except sqlite3.Error as exc:
+                    raise _write_error(self.store.path, exc) from exc
                 return
         raise KbError(f"登録されていないフォルダです: {path}", f"Not a registered folder: {path}")
 
@@ -209,6 +212,10 @@ class KnowledgeBase:
         ).start()
         self._watchers.append(watcher)
         return watcher
+
+    def _running_watchers(self) -> list[Watcher]:
+        self._watchers = [w for w in self._watchers if w.running]
+        return list(self._watchers)
 
     # --- lifetime ----------------------------------------------------------------------------------------
 
