@@ -11,7 +11,7 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt, QUrl
+from PySide6.QtCore import QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
@@ -135,8 +135,13 @@ class SourceViewer(QDialog):
             self.message.setText(t("PDF を表示できません。抜粋を表示しています。"))
             return False
         page = max(0, min((ref.page or 1) - 1, self.pdf_doc.pageCount() - 1))
-        self.pdf_view.pageNavigator().jump(page, QPointF(0, 0), self.pdf_view.zoomFactor())
+        # the view lays its pages out only once shown; jump after that, or the jump is lost
+        QTimer.singleShot(0, lambda: self._jump(page))
         return True
+
+    def _jump(self, page: int) -> None:
+        if self.pdf_doc.pageCount() > page:
+            self.pdf_view.pageNavigator().jump(page, QPointF(0, 0), self.pdf_view.zoomFactor())
 
     def _show_text(self, ref: SourceRef) -> None:
         body = highlighted_html(ref.text, ref.highlights) if ref.text else html.escape(t("(本文なし)"))

@@ -68,6 +68,16 @@ def indexed(services: Services, demo_docs: Path) -> Services:
 def tiny_services(indexed: Services, tiny_model: Path) -> Services:
     """Indexed services with the tiny real model loaded."""
     indexed.settings.model.active = str(tiny_model)
+    indexed.settings.model.max_tokens = 48  # a real model, not a long answer: tests stay quick
     indexed.reload_model(tiny_model)
     assert indexed.runtime.wait_until_loaded(120), indexed.runtime.error
     return indexed
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Qt's offscreen platform warns that it cannot propagate size hints or raise a window; it is a
+    limit of the test platform, not of the app, so that one message does not fail UI tests."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.qt_log_ignore(r"This plugin does not support (propagateSizeHints|raise|activateWindow)"))
