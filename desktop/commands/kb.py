@@ -268,23 +268,27 @@ def _watch(args: argparse.Namespace, ctx: Context, kbase: KnowledgeBase) -> int:
             file=sys.stderr,
         )
         return 2
-    # Catch up with what changed while nobody was watching, then follow events.
-    last = None
-    for step in kbase.index():
-        last = step
-    if last is not None:
-        print(
-            f"索引を更新しました / index updated: +{last.added} ~{last.updated} -{last.removed} !{last.failed}",
-            file=sys.stderr,
-        )
 
     def on_change(paths: list[str]) -> None:
         for path in paths:
             print(f"更新 / updated: {path}", flush=True)
 
+    # Watch first, then catch up with what changed while nobody was watching: no change falls in between.
     watcher = kbase.watch(on_change=on_change, debounce=max(0.05, ctx.settings.kb.debounce_ms / 1000))
     for root in watcher.polled:
         print(f"ネットワーク共有は定期確認します / polling network share: {root}", file=sys.stderr)
+    last = None
+    try:
+        for step in kbase.index():
+            last = step
+    except BaseException:
+        watcher.stop()
+        raise
+    if last is not None:
+        print(
+            f"索引を更新しました / index updated: +{last.added} ~{last.updated} -{last.removed} !{last.failed}",
+            file=sys.stderr,
+        )
     print("監視中です。Ctrl+C で終了します / watching; press Ctrl+C to stop", file=sys.stderr, flush=True)
     try:
         while watcher.running:

@@ -141,8 +141,12 @@ def test_watch_until_interrupted(docs: Path, data_home: Path) -> None:
             kbase.close()
     finally:
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
-        reader.join(10)
+        proc.wait(timeout=60)
+        reader.join(30)  # stderr belongs to the reader thread; communicate() would race it
+        out = proc.stdout.read() if proc.stdout else ""
+        if proc.stdout:
+            proc.stdout.close()
+        stderr.close()
     assert proc.returncode == 0, err_lines
     assert str(new) in out
     assert any("監視を終了" in line for line in err_lines)
