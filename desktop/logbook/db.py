@@ -25,6 +25,7 @@ import sqlcipher3
 import sqlite_utils
 
 from desktop.logbook import shortterms
+from desktop.secrets import SecretsError
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,17 @@ IntegrityError = sqlcipher3.dbapi2.IntegrityError
 OperationalError = sqlcipher3.dbapi2.OperationalError
 
 
-class DatabaseKeyError(Exception):
-    """The file does not open with this key (wrong key, or not a logbook). Nothing was changed."""
+class DatabaseKeyError(SecretsError):
+    """The file does not open with this key (wrong key, or not a logbook). Nothing was changed.
+
+    A :class:`SecretsError`, so a caller that handles key problems handles this one too.
+    """
 
     def __init__(self, path: Path) -> None:
-        self.ja = f"ログブック {path.name} を開けません。鍵(パスフレーズ)が違うか、ファイルが壊れています"
-        self.en = f"cannot open the logbook {path.name}: wrong key (passphrase) or a damaged file"
-        super().__init__(f"{self.ja} / {self.en}")
+        super().__init__(
+            f"ログブック {path.name} を開けません。鍵(パスフレーズ)が違うか、ファイルが壊れています",
+            f"cannot open the logbook {path.name}: wrong key (passphrase) or a damaged file",
+        )
 
 
 def connect(path: Path, key: bytes, *, wal: bool = True) -> Any:
