@@ -101,6 +101,7 @@ class Concept:
     completions: list[str] | None = None  # index words starting with ``prefix`` (None: use FTS5's prefix query)
     keys: set[str] = field(default_factory=set)  # strings to highlight (NFKC, lowercase, no spaces)
     own_keys: set[str] = field(default_factory=set)  # spellings of the concept itself, for text matching
+    part_alts: dict[str, list[Terms]] = field(default_factory=dict)  # synonyms of single parts (精算: 清算)
     alt_keys: dict[Terms, set[str]] = field(default_factory=dict)  # spellings of each synonym
     df: int = 0  # chunks holding the concept's rarest spelling (0 when unknown)
 
@@ -290,6 +291,8 @@ def build_plan(
                     sub = unit.terms[a:b]
                     if sub != unit.terms and sub in table:
                         concept.alts.extend((alt, SUB_SYNONYM_CREDIT) for alt in table.alternatives(sub))
+                        if len(sub) == 1:
+                            concept.part_alts[sub[0]] = table.alternatives(sub)
         if all(t.isdigit() for t in unit.terms) or unit.pos0 in _WEAK_POS:
             concept.weight = 0.5  # numbers and verbs say less about the topic than nouns
         concepts.append(concept)
@@ -480,7 +483,11 @@ def coverage(plan: QueryPlan, hay: str, flat: str = "") -> float:
             continue
         best = 0.0
         if c.parts:
-            found = sum(1 for p in c.parts if _contains(hay, (p,)))
+            found = sum(
+                1
+                for p in c.parts
+                if _contains(hay, (p,)) or any(_contains(hay, alt) for alt in c.part_alts.get(p, ()))
+            )
             best = PART_CREDIT * found / len(c.parts)
         for alt, credit in c.alts:
             if credit > best and (
