@@ -267,6 +267,15 @@ class ModelRuntime:
         self._jobs.put(job)
         return job.result.result(timeout)
 
+    def clear_cache(self) -> None:
+        """Forget the evaluated prompt and the prefix snapshot (the next request starts cold)."""
+        self.call(self._clear_cache)
+
+    def _clear_cache(self, llm: Any) -> None:
+        self._prefix_key, self._prefix_state = (), b""
+        if llm is not None:
+            llm.reset()
+
     def close(self, timeout: float = 30.0) -> None:
         """Stop the running request, fail the queued ones, free the model and join the worker."""
         if self._closing.is_set():
@@ -463,12 +472,21 @@ class ModelRuntime:
         if n < 8:
             return
         key = tuple(tokens[:n])
-        live = llm.input_ids[: llm.n_tokens].tolist()
-        if len(live) >= n and tuple(live[:n]) == key:
-            return  # Llama.generate's own prefix match will skip it
         import llama_cpp
 
         ctx = llm.ctx
+        live = llm.input_ids[: llm.n_tokens].tolist()
+        if len(live) >= n and tuple(live[:n]) == key:
+            if key == self._prefix_key:
+                return  # Llama.generate's own prefix match will skip it
+            # The prefix is live but has no snapshot yet: cut the cache back to the prefix and keep it.
+            mem = llama_cpp.llama_get_memory(ctx)
+            if mem is not None and llama_cpp.llama_memory_seq_rm(mem, 0, n, -1):
+                llm.n_tokens = n
+                self._snapshot(key)
+                job.stats.reused_tokens = n
+                job.stats.restored_prefix = True
+                return
         if key == self._prefix_key and self._prefix_state:
             buf = (ctypes.c_uint8 * len(self._prefix_state)).from_buffer_copy(self._prefix_state)
             llm.reset()
@@ -485,12 +503,19 @@ class ModelRuntime:
         # First time (or a new prefix): evaluate it once and keep a snapshot of its KV cache.
         llm.reset()
         llm.eval(list(key))
+        self._snapshot(key)
+        job.stats.fresh_prefix = True
+
+    def _snapshot(self, key: tuple[int, ...]) -> None:
+        """Copy the KV cache of sequence 0 (which holds exactly ``key``) for later restores."""
+        import llama_cpp
+
+        ctx = self._llm.ctx
         size = llama_cpp.llama_state_seq_get_size(ctx, 0)
         buf = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
         self._prefix_key = key
         self._prefix_state = bytes(buf[:written])
-        job.stats.fresh_prefix = True
 
     def _do_json(self, job: _JsonJob) -> None:
         try:
