@@ -266,3 +266,19 @@ def test_a_run_abandoned_by_its_caller_keeps_what_was_read(kbase: KnowledgeBase,
     assert kbase.status().files == 4
     _, last = _run(kbase)
     assert (last.added, last.unchanged) == (6, 4)
+
+
+def test_huge_line_and_too_large_file(tmp_path: Path) -> None:
+    root = tmp_path / "hostile"
+    line = "就業規則の適用範囲" * 33_000 + "最後に備品台帳の保管場所を定める"  # ~300,000 characters, no space
+    _write(root / "一行.txt", line)
+    kbase = KnowledgeBase(tmp_path / "index", max_bytes=1_000_000)
+    try:
+        (root / "大きい.txt").write_bytes(("備品" * 600_000).encode("utf-8"))  # 3.6 MB, over the limit
+        _, last = _run(kbase, [root])
+        assert (last.added, last.failed) == (1, 1)
+        (failure,) = kbase.status().failures
+        assert failure.path == str(root / "大きい.txt") and "大き" in failure.reason_ja
+        assert kbase.search("備品台帳の保管場所")[0].path == str(root / "一行.txt")
+    finally:
+        kbase.close()
