@@ -313,6 +313,7 @@ def _check_date(value: str, ja: str, en: str) -> None:
         raise ValidationError(f"{ja}の日付が存在しません: {value}", f"{en} is not a real date: {value}", en) from None
 
 
+_CANONICAL_DT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 _DT_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M:%S",
@@ -332,6 +333,12 @@ def normalize_datetime(value: str | datetime, ja: str = "日時", en: str = "occ
     if isinstance(value, datetime):
         return value.replace(microsecond=0, tzinfo=None).isoformat()
     text = value.strip()
+    if _CANONICAL_DT.fullmatch(text):  # the common case (our own files): checked in C, returned as is
+        try:
+            datetime.fromisoformat(text)
+            return text
+        except ValueError:
+            _check_datetime(text, ja, en)
     for fmt in _DT_FORMATS:
         try:
             return datetime.strptime(text, fmt).isoformat()
