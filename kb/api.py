@@ -78,8 +78,8 @@ class KnowledgeBase:
             return
         try:
             with self.store.transaction() as tx:
-                if stored is not None:
-                    stale = tx.mark_all_stale()
+                stale = tx.mark_all_stale()  # none on a new index; an index without the stamp is older
+                if stale:
                     log.info("analysis changed (%s -> %s): %d files will be re-read", stored, current, stale)
                 tx.set_meta("analysis", current)
         except sqlite3.Error as exc:
