@@ -33,7 +33,9 @@ DocFreqs = Callable[[Iterable[str]], dict[str, int]]
 
 SNIPPET_CHARS = 160
 SPAN_FALLBACK_CHARS = 3000
-PREFIX_RARE = 30  # a last word held by fewer chunks than this is completed from the index vocabulary
+PREFIX_RARE = 30
+MAX_CONCEPTS = 16
+MAX_QUERY_CHARS = 1000  # a pasted page is read up to here  # a last word held by fewer chunks than this is completed from the index vocabulary
 ROW_BUDGET = 3000  # matches FTS5 ranks cheaply (~2.5 µs each on a laptop core)
 SYNONYM_CREDIT = 0.8
 PART_CREDIT = 0.6
@@ -206,7 +208,7 @@ def build_plan(
     the joined word is in the index (日当いくら → 日当, not 日 + 当).
     """
     analyzer = get_analyzer()
-    text = nfkc(query).strip()
+    text = nfkc(query[:MAX_QUERY_CHARS]).strip()
     concepts: list[Concept] = []
     exact: list[str] = []
     article: str | None = None
@@ -266,7 +268,7 @@ def build_plan(
     while i < len(content):
         # Longest run of whole query words that the synonym list knows (e.g. 時間外 + 労働).
         matched = False
-        for j in range(len(content), i, -1):
+        for j in range(min(len(content), i + max(table.max_len, 1)), i, -1):
             seq: Terms = tuple(t for u in content[i:j] for t in u.terms)
             if len(seq) > max(table.max_len, 1) and j > i + 1:
                 continue
@@ -359,6 +361,10 @@ def build_plan(
         c.keys.discard("")
     if df and n_docs > 0:
         _weigh(concepts, df, n_docs)
+    if len(concepts) > MAX_CONCEPTS:
+        # A pasted paragraph: its rarest words say most about it, and the FTS5 queries stay small.
+        keep = {id(c) for c in sorted(concepts, key=lambda c: -c.weight)[:MAX_CONCEPTS]}
+        concepts = [c for c in concepts if id(c) in keep]
 
     return QueryPlan(concepts, [e for e in dict.fromkeys(exact) if e], article, _tiers(concepts, n_docs, df))
 
