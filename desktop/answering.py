@@ -196,7 +196,7 @@ class Answerer:
             yield from self._extractive(question, sources, evidence)
             return
         raw = "".join(pieces).strip()
-        checked, cited = check_citations(raw, sources)
+        checked, cited = check_citations(raw, sources, question)
         if not checked:
             text, cited = extractive_answer(question, sources)
             yield AnswerDone(Answer(question, text, True, sources, None, cited, extractive=True, corrected=True,
@@ -467,9 +467,12 @@ def _numbers(text: str) -> set[str]:
     return {m.group(0).replace(",", "") for m in _NUMBER.finditer(norm)}
 
 
-def check_citations(answer: str, sources: Sequence[Source]) -> tuple[str, list[int]]:
+def check_citations(answer: str, sources: Sequence[Source], question: str = "") -> tuple[str, list[int]]:
     """Keep the sentences whose numbers appear in the passage they cite; fix or drop the rest.
 
+    With the ``question``, a stated quantity must also come from the right row: when the passage lists cases
+    (本人の結婚・・・5日 / 祖父母の死亡・・・3日), the number must sit on a line that matches the question at least
+    as well as any other line with a quantity — a small model likes to copy the first row.
     Returns the checked text ("" when nothing supported remains) and the cited numbers.
     """
     if not answer or NOT_IN_PASSAGES in answer or NOT_FOUND_JA in answer:
@@ -477,6 +480,7 @@ def check_citations(answer: str, sources: Sequence[Source]) -> tuple[str, list[i
     # "…です。[2]" → "…です[2]。" so a citation stays with its sentence when split.
     answer = re.sub(r"([。．.])\s*((?:\[\d{1,2}\])+)", r"\2\1", answer)
     by_n = {s.n: s for s in sources}
+    rows = _question_matchers(question) if question else []
     numbers_of = {s.n: _numbers(s.title + " " + s.location + " " + s.text) for s in sources}
     kept: list[str] = []
     cited: list[int] = []
@@ -487,9 +491,15 @@ def check_citations(answer: str, sources: Sequence[Source]) -> tuple[str, list[i
             continue
         refs = [n for n in dict.fromkeys(refs) if n in by_n]
         needed = _numbers(body)
-        good = [n for n in refs if needed <= numbers_of[n]]
+        quantities = _quantity_numbers(body)
+
+        supported = {
+            n for n in by_n
+            if needed <= numbers_of[n] and (not rows or _right_row(quantities, by_n[n].text, rows))
+        }
+        good = [n for n in refs if n in supported]
         if not good and needed:
-            good = [n for n in by_n if needed <= numbers_of[n]][:1]
+            good = sorted(supported)[:1]
         if not good and not needed:
             good = refs or _best_overlap(body, sources)
         if not good:
@@ -497,6 +507,35 @@ def check_citations(answer: str, sources: Sequence[Source]) -> tuple[str, list[i
         kept.append(_cite(body, good))
         cited.extend(good)
     return "".join(kept), sorted(set(cited))
+
+
+def _question_matchers(question: str) -> list[tuple[Any, list[tuple[str, ...]]]]:
+    analyzer = get_analyzer()
+    return [(u, _alternatives(u)) for u in analyzer.query_units(question) if u.content]
+
+
+def _quantity_numbers(text: str) -> set[str]:
+    return {n for m in _QUANTITY.finditer(nfkc_lower(_CITE.sub(" ", text))) for n in _numbers(m.group(0))}
+
+
+def _right_row(quantities: set[str], passage: str, matchers: list[tuple[Any, list[tuple[str, ...]]]]) -> bool:
+    """Whether each quantity sits on a line of ``passage`` that matches the question best among the lines
+    that state a quantity (True when the lines do not mention the question's words at all)."""
+    if not quantities or not matchers:
+        return True
+    analyzer = get_analyzer()
+    scored: list[tuple[int, set[str]]] = []
+    for line in re.split(r"\n|。", passage):
+        if not _QUANTITY.search(nfkc_lower(line)):
+            continue
+        terms = set(analyzer.index_terms(line))
+        flat = compact_text(line)
+        score = sum(1 for u, alts in matchers if _covers(u, alts, terms, flat))
+        scored.append((score, _numbers(line)))
+    best = max((score for score, _ in scored), default=0)
+    if best == 0:
+        return True
+    return all(any(q in nums and score == best for score, nums in scored) for q in quantities)
 
 
 def _cite(sentence: str, numbers: Sequence[int]) -> str:

@@ -173,3 +173,14 @@ def test_citation_after_the_full_stop_stays_with_its_sentence() -> None:
 def test_extractive_answer_prefers_sentences_with_the_question_words() -> None:
     text, cited = extractive_answer("結婚祝金はいくら？", SOURCES)
     assert "30,000円" in text and 2 in cited
+
+
+ROWS = [Source(1, "/r/w.md", "就業規則", "第40条",
+               "次のとおり慶弔休暇を与える。\n1. 本人が結婚したとき・・・5日\n2. 妻が出産したとき・・・3日\n"
+               "3. 兄弟姉妹、祖父母が死亡したとき・・・3日")]
+
+
+def test_citation_check_catches_a_number_from_the_wrong_row() -> None:
+    question = "祖父母が亡くなったときの慶弔休暇は何日？"
+    assert check_citations("祖父母が亡くなったときは5日です[1]。", ROWS, question) == ("", [])
+    assert check_citations("祖父母が亡くなったときは3日です[1]。", ROWS, question)[1] == [1]
