@@ -6,6 +6,7 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,7 @@ def demo_index(demo_kb: Path, tmp_path: Path) -> Iterator[KnowledgeBase]:
     kbase.close()
 
 
-def _run(answerer: Answerer, question: str, cancel: threading.Event | None = None) -> tuple[list[object], Answer]:
+def _run(answerer: Answerer, question: str, cancel: threading.Event | None = None) -> tuple[list[Any], Answer]:
     events = list(answerer.ask(question, 8, cancel))
     assert isinstance(events[0], PassagesFound) and isinstance(events[-1], AnswerDone)
     assert all(isinstance(e, AnswerToken) for e in events[1:-1])
@@ -70,7 +71,7 @@ def test_grounded_question_without_a_model_is_extractive(demo_index: KnowledgeBa
     assert answer.cited and {s.title for s in answer.cited_sources} >= {"慶弔見舞金規程"}
     assert all(s.location for s in answer.cited_sources)
     _numbers_supported(answer)
-    assert events[0].sources == answer.sources  # type: ignore[attr-defined]
+    assert events[0].sources == answer.sources
 
 
 @pytest.mark.parametrize("question", ["今日の天気は？", "社員食堂のメニューは？", "明日の東京の天気を教えて"])
