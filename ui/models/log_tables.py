@@ -5,7 +5,8 @@ logbook's record objects (``Note``, ``Inquiry``) or plain mappings. The model ke
 ``canFetchMore``/``fetchMore``, so 100,000 rows appear at once and scroll smoothly: the view only asks for
 what it shows.
 
-Sorting is done here, over *all* rows, with one ``list.sort`` on a key (100,000 rows take tens of ms).
+Sorting covers *all* rows, with one ``list.sort`` on a key (:func:`sort_rows`, ~0.3 s for 100,000 rows,
+so the page runs it in a worker).
 :class:`RecordSortProxy` forwards the view's sort request to this model instead of sorting itself: a proxy
 sort would order only the rows fetched so far and call ``data()`` in Python for every comparison.
 """
@@ -101,16 +102,22 @@ class RecordTableModel(QAbstractTableModel):
         self._rows: list[Row] = []
         self._shown = 0
         self._sort: tuple[int, Qt.SortOrder] | None = None
+        self.sort_handler: Callable[[int, Qt.SortOrder], None] | None = None
 
     # ---- content -------------------------------------------------------------------------------------
 
-    def set_rows(self, rows: Sequence[Row]) -> None:
+    def set_rows(self, rows: Sequence[Row], presorted: bool = False) -> list[Row]:
+        """Show ``rows``; unless ``presorted`` they are sorted here by the current sort (UI thread).
+
+        Returns the previous rows: freeing 100,000 records costs ~70 ms, which the caller may leave to a
+        worker.
+        """
+        previous = self._rows
         self.beginResetModel()
-        self._rows = list(rows)
-        if self._sort is not None:
-            self._sort_rows(*self._sort)
+        self._rows = list(rows) if presorted else self.sorted(rows)
         self._shown = min(self.BATCH, len(self._rows))
         self.endResetModel()
+        return previous
 
     def total(self) -> int:
         """All rows of the result, also those not yet handed to the view."""
@@ -204,28 +211,45 @@ class RecordTableModel(QAbstractTableModel):
         return one_line(text, column.elide) if column.elide else text
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort all rows. With a ``sort_handler`` (the page), the handler sorts a copy in a worker and
+        hands it back through ``set_rows(..., presorted=True)``: 100,000 rows take ~0.3 s to sort."""
         if not 0 <= column < len(self.columns):
             return
         self._sort = (column, order)
+        if self.sort_handler is not None:
+            self.sort_handler(column, order)
+            return
         self.layoutAboutToBeChanged.emit()
-        self._sort_rows(column, order)
+        self._rows = self.sorted(self._rows)
         self.layoutChanged.emit()
 
-    def _sort_rows(self, column: int, order: Qt.SortOrder) -> None:
-        key = self.columns[column].key
+    def sort_spec(self) -> tuple[str, bool] | None:
+        """(key, descending) of the current sort, for sorting off the UI thread with :func:`sort_rows`."""
+        if self._sort is None:
+            return None
+        column, order = self._sort
+        return self.columns[column].key, order == Qt.SortOrder.DescendingOrder
 
-        # Empty values go last in both directions; mixed types compare as text.
-        def sort_key(r: Row) -> tuple[int, Any]:
-            v = value_of(r, key)
-            if v is None or v == "":
-                return (1, "")
-            return (0, v if isinstance(v, int | float) else str(v))
+    def sorted(self, rows: Sequence[Row]) -> list[Row]:
+        spec = self.sort_spec()
+        return list(rows) if spec is None else sort_rows(rows, *spec)
 
-        descending = order == Qt.SortOrder.DescendingOrder
-        filled = [r for r in self._rows if sort_key(r)[0] == 0]
-        empty = [r for r in self._rows if sort_key(r)[0] == 1]
+
+def sort_rows(rows: Sequence[Row], key: str, descending: bool) -> list[Row]:
+    """Rows ordered by ``key``; empty values last in both directions, mixed types compared as text.
+    Plain Python with no Qt, so a worker can run it."""
+
+    def sort_key(r: Row) -> Any:
+        v = value_of(r, key)
+        return v if isinstance(v, int | float) else str(v)
+
+    filled = [r for r in rows if value_of(r, key) not in (None, "")]
+    empty = [r for r in rows if value_of(r, key) in (None, "")]
+    try:
         filled.sort(key=sort_key, reverse=descending)
-        self._rows = filled + empty
+    except TypeError:  # numbers and text in one column
+        filled.sort(key=lambda r: str(value_of(r, key)), reverse=descending)
+    return filled + empty
 
 
 class RecordSortProxy(QSortFilterProxyModel):

@@ -196,6 +196,12 @@ class InquiryDetail(QWidget):
         q.staff = self.staff.text().strip()
         return q
 
+    def is_dirty(self) -> bool:
+        """Unsaved edits in the panel (a reload or a sort must not throw them away)."""
+        if self.inquiry is None:
+            return False
+        return self.edited() != replace(self.inquiry, sources=list(self.inquiry.sources))
+
     def request_save(self) -> None:
         q = self.edited()
         if q is None:
@@ -301,6 +307,9 @@ class InquiriesPage(RecordListPage):
         self.detail_panel.set_choices(choices)
 
     def show_record(self, record: Any | None) -> None:
+        shown = self.detail_panel.inquiry
+        if shown is not None and record is not None and shown.id == record.id and self.detail_panel.is_dirty():
+            return
         self.detail_panel.show_inquiry(record if isinstance(record, Inquiry) else None)
 
     def open_form(self, prefill: dict[str, Any] | None = None) -> Any:

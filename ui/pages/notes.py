@@ -43,13 +43,22 @@ import ui.dialogs as common
 from desktop.logbook import Filters, Note
 from ui import catalog_log  # noqa: F401 — registers the English strings
 from ui.i18n import t
-from ui.models.log_tables import Column, RecordSortProxy, RecordTableModel, format_date, format_when, value_of
+from ui.models.log_tables import (
+    Column,
+    RecordSortProxy,
+    RecordTableModel,
+    format_date,
+    format_when,
+    sort_rows,
+    value_of,
+)
 from ui.pages import page_layout
 from ui.workers import workers
 
 log = logging.getLogger(__name__)
 
 SEARCH_DEBOUNCE_MS = 300
+RELEASE_IN_WORKER = 5_000  # rows; below this, freeing the previous result is too cheap to move
 OPEN_STATUSES = ("新規", "対応中")
 
 SEVERITY_COLOURS = {  # background, text — light fills keep dark text readable
@@ -139,6 +148,7 @@ class RecordListPage(QWidget):
         outer.addLayout(self.filter_bar)
 
         self.model = RecordTableModel(self.columns(), self.colour_for, self)
+        self.model.sort_handler = self._sort_in_worker
         self.proxy = RecordSortProxy(self)
         self.proxy.setSourceModel(self.model)
         self.table = _StretchTable(self.stretch_column())
@@ -289,9 +299,14 @@ class RecordListPage(QWidget):
         if self._load_job is not None:
             self._load_job.cancel()
 
+        spec = self.model.sort_spec()
+
         def op() -> tuple[list[Any], bool]:
-            rows = self.query(filters)
+            with common.gc_paused():
+                rows = self.query(filters)
             has_any = bool(rows) or self.count_all() > 0
+            if spec is not None and spec != ("occurred_at", True):  # the logbook returns newest first
+                rows = sort_rows(rows, *spec)
             return rows, has_any
 
         self._load_job = workers().run(
@@ -305,12 +320,33 @@ class RecordListPage(QWidget):
     def count_all(self) -> int:
         raise NotImplementedError
 
+    def _sort_in_worker(self, column: int, order: Qt.SortOrder) -> None:
+        """A header click: sort the rows already loaded, off the UI thread, and keep the selection."""
+        spec = self.model.sort_spec()
+        rows = self.model.rows()
+        if spec is None or not rows:
+            return
+        self._generation += 1
+        generation = self._generation
+        self._pending_select = self.current_id()
+        has_any = self._has_any
+        self._load_job = workers().run(
+            f"sort-{self.kind}",
+            lambda: (sort_rows(rows, *spec), has_any),
+            success=lambda result: self._loaded(generation, result),
+            failure=lambda exc: self._load_failed(generation, exc),
+            owner=self,
+        )
+
     def _loaded(self, generation: int, result: tuple[list[Any], bool]) -> None:
         if generation != self._generation:
             return
         self._load_job = None
         rows, self._has_any = result
-        self.model.set_rows(rows)
+        previous = self.model.set_rows(rows, presorted=True)
+        if len(previous) > RELEASE_IN_WORKER:
+            workers().run(f"release-{self.kind}", previous.clear)  # freeing them is not the UI's job
+        del previous
         self._update_empty_state()
         self.count_label.setText(t("{n} 件", n=f"{len(rows):,}"))
         target = self._pending_select
@@ -642,6 +678,13 @@ class NoteDetail(QWidget):
         common.set_note_status(note, common.combo_value(self.status))
         return note
 
+    def is_dirty(self) -> bool:
+        """Unsaved edits in the panel (a reload or a sort must not throw them away)."""
+        if self.note is None:
+            return False
+        edited = self.edited()
+        return edited is not None and edited != replace(self.note, followups=list(self.note.followups))
+
     def quick_status(self, status: str) -> None:
         common.select_value(self.status, status)
         self.request_save()
@@ -787,6 +830,9 @@ class NotesPage(RecordListPage):
         self.detail_panel.set_choices(choices)
 
     def show_record(self, record: Any | None) -> None:
+        shown = self.detail_panel.note
+        if shown is not None and record is not None and shown.id == record.id and self.detail_panel.is_dirty():
+            return
         self.detail_panel.show_note(record if isinstance(record, Note) else None)
 
     # ---- actions -------------------------------------------------------------------------------------
