@@ -47,6 +47,7 @@ W_BM25 = 1.0
 W_EXACT = 2.0
 W_ARTICLE = 2.5
 W_HEADING = 1.0
+W_ANSWER = 0.5
 
 _KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -156,6 +157,7 @@ class QueryPlan:
     exact: list[str]  # compact strings (codes, quoted phrases, the short query itself)
     article: str | None
     tiers: list[Tier]  # FTS5 queries, narrowest first; empty when there is nothing to search
+    answer: re.Pattern[str] | None = None  # 「何日」「いくら」: the kind of number that would answer it
 
     @property
     def match(self) -> str:
@@ -366,7 +368,25 @@ def build_plan(
         keep = {id(c) for c in sorted(concepts, key=lambda c: -c.weight)[:MAX_CONCEPTS]}
         concepts = [c for c in concepts if id(c) in keep]
 
-    return QueryPlan(concepts, [e for e in dict.fromkeys(exact) if e], article, _tiers(concepts, n_docs, df))
+    plan = QueryPlan(concepts, [e for e in dict.fromkeys(exact) if e], article, _tiers(concepts, n_docs, df))
+    plan.answer = answer_pattern(text)
+    return plan
+
+
+_ASKS_COUNTER = re.compile(r"何\s*(日|円|時間|分|回|割|年|か月|ヶ月|カ月|ヵ月|週間|人|歳|%|パーセント|枚|件)")
+_ASKS_MONEY = re.compile(r"いくら|幾ら|金額|何円")
+
+
+def answer_pattern(text: str) -> re.Pattern[str] | None:
+    """A question for a quantity (「何日」「いくら」) is answered by a number with that unit (「5日」「3万円」)."""
+    m = _ASKS_COUNTER.search(text)
+    if m:
+        unit = {"%": "(?:%|パーセント)", "パーセント": "(?:%|パーセント)"}.get(m.group(1), re.escape(m.group(1)))
+        unit = "(?:か月|ヶ月|カ月|ヵ月)" if m.group(1) in ("か月", "ヶ月", "カ月", "ヵ月") else unit
+        return re.compile(rf"[0-9０-９一二三四五六七八九十百千万]+\s*{unit}")
+    if _ASKS_MONEY.search(text):
+        return re.compile(r"[0-9０-９,，一二三四五六七八九十百千万]+\s*円")
+    return None
 
 
 def _content_parts(terms: Terms) -> Terms:
@@ -519,6 +539,8 @@ def rerank(plan: QueryPlan, cands: list[Candidate]) -> list[tuple[float, Candida
             score += W_HEADING * coverage(plan, f" {cand.heading_terms} ")
         if plan.exact and any(e in flat for e in plan.exact):
             score += W_EXACT
+        if plan.answer is not None and plan.answer.search(flat):
+            score += W_ANSWER  # the question asks 「何日」 and this passage says 「5日」
         if plan.article and normalize_article(cand.article) == plan.article:
             score += W_ARTICLE
         scored.append((score, cand))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kb import Hit, KnowledgeBase
-from kb.search import build_plan, kanji_number, make_snippet, normalize_article
+from kb.search import answer_pattern, build_plan, kanji_number, make_snippet, normalize_article
 from tests.conftest import REALDOCS
 
 
@@ -198,3 +198,24 @@ def test_a_pasted_paragraph_is_a_query_too(real_kb: KnowledgeBase) -> None:
     start = text.index("慶弔休暇")
     hits = real_kb.search(text[start : start + 3000], k=5)  # longer than any query box: cut, still answered
     assert hits and all(h.title for h in hits)
+
+
+def test_quantity_questions_prefer_passages_with_that_number() -> None:
+    days = answer_pattern("慶弔休暇は何日もらえる？")
+    assert days is not None and days.search("結婚の場合は5日とする") and not days.search("5万円を支給する")
+    money = answer_pattern("出張の日当はいくら")
+    assert money is not None and money.search("日当は2,500円") and not money.search("3日以内")
+    assert answer_pattern("慶弔休暇の申請方法") is None
+
+
+def test_quantity_question_ranks_the_answer(small_kb: tuple[KnowledgeBase, Path]) -> None:
+    kbase, root = small_kb
+    _index(
+        kbase,
+        root,
+        {
+            "a.md": "# 退職\n\n退職するときは、退職届を会社に提出する。退職の手続は総務部で行う。\n",
+            "b.md": "# 退職の申出\n\n退職を希望する者は、退職日の30日前までに申し出ること。\n",
+        },
+    )
+    assert kbase.search("辞めるときは何日前に言えばいい")[0].path == str(root / "b.md")
