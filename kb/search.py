@@ -215,12 +215,13 @@ def build_plan(
     exact: list[str] = []
     article: str | None = None
 
-    def take(pattern: re.Pattern[str], s: str, handle: object) -> str:
+    def take(pattern: re.Pattern[str], s: str, handle: Callable[[re.Match[str]], None]) -> str:
+        """Hand each match to ``handle`` and return ``s`` without the matches."""
         out: list[str] = []
         pos = 0
         for m in pattern.finditer(s):
             out.append(s[pos : m.start()])
-            handle(m)  # type: ignore[operator]
+            handle(m)
             out.append(" ")
             pos = m.end()
         out.append(s[pos:])
