@@ -197,6 +197,11 @@ class Answerer:
             return
         raw = "".join(pieces).strip()
         checked, cited = check_citations(raw, sources, question)
+        if checked and _ASKS_QUANTITY.search(question) and not _QUANTITY.search(nfkc_lower(checked)):
+            # Asked "how many / how much / by when" and got no number: the extracts answer better, if they can.
+            text, extract_cited = extractive_answer(question, sources)
+            if _QUANTITY.search(nfkc_lower(text)):
+                checked, cited = "", []
         if not checked:
             text, cited = extractive_answer(question, sources)
             yield AnswerDone(Answer(question, text, True, sources, None, cited, extractive=True, corrected=True,
@@ -487,8 +492,8 @@ def check_citations(answer: str, sources: Sequence[Source], question: str = "") 
     for sentence in split_sentences(answer):
         refs = [int(next(g for g in m.groups() if g)) for m in _CITE.finditer(sentence)]
         body = _CITE.sub("", sentence).strip()
-        if len(body) < 2:
-            continue
+        if len(body) < 2 or (question and compact_text(body).rstrip("。.") in compact_text(question)):
+            continue  # empty, or the question said back
         refs = [n for n in dict.fromkeys(refs) if n in by_n]
         needed = _numbers(body)
         quantities = _quantity_numbers(body)
@@ -518,6 +523,9 @@ def _quantity_numbers(text: str) -> set[str]:
     return {n for m in _QUANTITY.finditer(nfkc_lower(_CITE.sub(" ", text))) for n in _numbers(m.group(0))}
 
 
+_CASE_HEADER = re.compile(r"^\s*(?:\d{1,2}[.)．]|\(\d{1,2}\)|（\d{1,2}）|[①-⑳]|[*・-]\s)")
+
+
 def _right_row(quantities: set[str], passage: str, matchers: list[tuple[Any, list[tuple[str, ...]]]]) -> bool:
     """Whether each quantity sits on a line of ``passage`` that matches the question best among the lines
     that state a quantity (True when the lines do not mention the question's words at all)."""
@@ -525,11 +533,15 @@ def _right_row(quantities: set[str], passage: str, matchers: list[tuple[Any, lis
         return True
     analyzer = get_analyzer()
     scored: list[tuple[int, set[str]]] = []
+    header = ""  # the case a table row belongs to: "4. 父母…が死亡したとき" above "休暇日数：最大5日"
     for line in re.split(r"\n|。", passage):
         if not _QUANTITY.search(nfkc_lower(line)):
+            if _CASE_HEADER.match(line):
+                header = line
             continue
-        terms = set(analyzer.index_terms(line))
-        flat = compact_text(line)
+        row = line if _CASE_HEADER.match(line) else f"{header} {line}"
+        terms = set(analyzer.index_terms(row))
+        flat = compact_text(row)
         score = sum(1 for u, alts in matchers if _covers(u, alts, terms, flat))
         scored.append((score, _numbers(line)))
     best = max((score for score, _ in scored), default=0)

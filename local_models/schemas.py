@@ -28,6 +28,17 @@ NOTE_CATEGORIES: tuple[str, ...] = (
     "その他",
 )
 SEVERITIES: tuple[str, ...] = ("低", "中", "高", "緊急")
+# What each default category covers, so the model does not file everything under the example's category.
+CATEGORY_HINTS: dict[str, str] = {
+    "設備・備品": "机・椅子・コピー機・鍵・ドアなど",
+    "空調・照明・騒音": "暑い・寒い・暗い・うるさい",
+    "安全・防災": "非常口・消火器・避難・転倒・けがの危険",
+    "清掃・衛生": "ごみ・トイレ・汚れ・におい・害虫",
+    "IT・機器": "パソコン・ネットワーク・プリンター・アカウント",
+    "制度・ルール": "申請・手続き・規程・休暇や手当の制度",
+    "働き方・人間関係": "残業・業務量・ハラスメント・職場の雰囲気",
+    "その他": "上のどれにも当たらないもの",
+}
 MAX_TAGS = 5
 MAX_TAG_LENGTH = 12
 DEFAULT_FIELDS: dict[str, Any] = {"category": "その他", "severity": "中", "tags": []}
@@ -51,16 +62,17 @@ def note_fields_schema(categories: Sequence[str] = NOTE_CATEGORIES) -> dict[str,
 
 
 def _messages(text: str, categories: Sequence[str]) -> list[dict[str, str]]:
+    menu = "".join(
+        f"- {c}" + (f"（{CATEGORY_HINTS[c]}）" if c in CATEGORY_HINTS else "") + "\n" for c in categories
+    )
+    system = (
+        "職場の「現場の声」を分類します。JSONだけを出力してください。\n"
+        f"category は次のどれか:\n{menu}"
+        "severity は 低・中・高・緊急 のどれか（けが・火災・漏電などの危険は 緊急）。\n"
+        f"tags は内容を表す短い日本語の語を{MAX_TAGS}個まで。"
+    )
     return [
-        {
-            "role": "system",
-            "content": (
-                "職場の「現場の声」を分類します。JSONだけを出力してください。\n"
-                f"category は次のどれか: {'、'.join(categories)}\n"
-                "severity は 低・中・高・緊急 のどれか（けが・火災・漏電などの危険は 緊急）。\n"
-                f"tags は内容を表す短い日本語の語を{MAX_TAGS}個まで。"
-            ),
-        },
+        {"role": "system", "content": system},
         {"role": "user", "content": "3階の給湯室の蛍光灯がちらついていて暗い。"},
         {"role": "assistant", "content": '{"category": "空調・照明・騒音", "severity": "低", "tags": ["照明", "給湯室", "3階"]}'},
         {"role": "user", "content": text.strip()[:1500]},

@@ -185,3 +185,17 @@ def test_citation_check_catches_a_number_from_the_wrong_row() -> None:
     question = "祖父母が亡くなったときの慶弔休暇は何日？"
     assert check_citations("祖父母が亡くなったときは5日です[1]。", ROWS, question) == ("", [])
     assert check_citations("祖父母が亡くなったときは3日です[1]。", ROWS, question)[1] == [1]
+
+
+def test_row_check_reads_table_rows_under_their_case() -> None:
+    table = [Source(2, "/r/w.md", "就業規則", "第40条",
+                    "4. 父母、配偶者又は子が死亡したとき\n休暇日数：最大5日\n"
+                    "5. 兄弟姉妹、祖父母が死亡したとき\n休暇日数：最大2日")]
+    question = "祖父母が亡くなったときの慶弔休暇は何日？"
+    assert check_citations("祖父母のときは5日です[2]。", table, question) == ("", [])
+    assert check_citations("祖父母のときは2日です[2]。", table, question) == ("祖父母のときは2日です[2]。", [2])
+
+
+def test_citation_check_drops_the_question_said_back() -> None:
+    text, _ = check_citations("父が亡くなりました[1]。休暇は5日です[1]。", SOURCES, "父が亡くなりました。休暇は何日？")
+    assert text == "休暇は5日です[1]。"
