@@ -533,17 +533,18 @@ def _right_row(quantities: set[str], passage: str, matchers: list[tuple[Any, lis
         return True
     analyzer = get_analyzer()
     scored: list[tuple[int, set[str]]] = []
-    header = ""  # the case a table row belongs to: "4. 父母…が死亡したとき" above "休暇日数：最大5日"
-    for line in re.split(r"\n|。", passage):
-        if not _QUANTITY.search(nfkc_lower(line)):
-            if _CASE_HEADER.match(line):
-                header = line
+    # A row is judged with the case it belongs to: the last enumerated line ("4. 父母…が死亡したとき") and the
+    # plain clauses after it. Clauses (、) are rows too: "国内は7日以内、海外は14日以内" states two cases.
+    context = ""
+    for clause in re.split(r"\n|。|、", passage):
+        if not _QUANTITY.search(nfkc_lower(clause)):
+            context = clause if _CASE_HEADER.match(clause) else f"{context} {clause}"
             continue
-        row = line if _CASE_HEADER.match(line) else f"{header} {line}"
+        row = clause if _CASE_HEADER.match(clause) else f"{context} {clause}"
         terms = set(analyzer.index_terms(row))
         flat = compact_text(row)
         score = sum(1 for u, alts in matchers if _covers(u, alts, terms, flat))
-        scored.append((score, _numbers(line)))
+        scored.append((score, _numbers(clause)))
     best = max((score for score, _ in scored), default=0)
     if best == 0:
         return True
