@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from desktop.services import Services
@@ -22,6 +23,36 @@ def application() -> QApplication:
     app.setApplicationDisplayName("総務デスク")
     style.apply(app)
     return app
+
+
+class UiThreadGarbageCollector(QObject):
+    """Runs Python's cycle collector on the UI thread only (Anki's ``aqt`` does the same).
+
+    With automatic collection, a cycle holding a Qt object can be freed on whatever thread happens to
+    allocate at that moment — a pool thread — and Qt objects must die on their own thread. So automatic
+    collection is off and a timer collects, by generation, as often as CPython would have.
+    """
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = 500) -> None:
+        super().__init__(parent)
+        self._thresholds = gc.get_threshold()
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.collect)
+        self._timer.start()
+
+    def collect(self) -> None:
+        counts = gc.get_count()
+        for generation in (2, 1, 0):
+            if counts[generation] >= self._thresholds[generation]:
+                gc.collect(generation)
+                return
+
+    def stop(self) -> None:
+        self._timer.stop()
+        gc.collect()
+        gc.enable()
 
 
 def passphrase_asker(parent: QWidget | None) -> object:
@@ -81,6 +112,7 @@ def run(services: Services) -> int:
     app = application()
     from ui.main_window import MainWindow
 
+    collector = UiThreadGarbageCollector(app)
     window = MainWindow(services)
     services.ask_passphrase = passphrase_asker(window)  # type: ignore[assignment]
     window.show()
@@ -99,3 +131,4 @@ def run(services: Services) -> int:
         return int(app.exec())
     finally:
         services.close()
+        collector.stop()

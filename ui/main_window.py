@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from desktop.services import Services
 from ui import catalog_core  # noqa: F401 — registers the English catalogue
 from ui.i18n import set_language, t
-from ui.workers import shutdown_workers, workers
+from ui.workers import guard_true_refcount, shutdown_workers, workers
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.services = services
         self.pages: dict[str, QWidget] = {}
-        self.setMinimumSize(QSize(960, 620))
+        self.setMinimumSize(QSize(760, 500))  # 1366×768 at 150 % scaling is 910×512 logical pixels
         self._build()
         self._restore_geometry()
         self.quick_capture = QShortcut(QKeySequence(QUICK_CAPTURE_KEYS), self)
@@ -220,6 +220,7 @@ class MainWindow(QMainWindow):
 
     # -- status bar -------------------------------------------------------------------------------
     def refresh_status(self) -> None:
+        guard_true_refcount()
         runtime = self.services.runtime
         state = str(getattr(runtime, "state", "none"))
         text = t(MODEL_STATE_TEXT.get(state, "モデル: なし(抜粋で回答)"))

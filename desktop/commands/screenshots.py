@@ -135,12 +135,13 @@ def render(services: Any, outdir: Path, lang: str) -> list[Path]:
     from PySide6.QtCore import QCoreApplication
 
     from ui.i18n import set_language
-    from ui.main import application
+    from ui.main import UiThreadGarbageCollector, application
     from ui.main_window import MainWindow
     from ui.workers import shutdown_workers, workers
 
     set_language(lang)
     app = application()
+    collector = UiThreadGarbageCollector(app)
     window = MainWindow(services)
     window.resize(*WINDOW_SIZE)
     window.show()
@@ -193,4 +194,5 @@ def render(services: Any, outdir: Path, lang: str) -> list[Path]:
     finally:
         window.close()
         shutdown_workers()
+        collector.stop()
     return written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,11 +37,20 @@ def demo_docs(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _ui_teardown(qapp: object) -> Iterator[None]:
-    """Every test starts in Japanese and ends with every background job cancelled and joined."""
+    """Every test starts in Japanese and ends with every background job cancelled and joined.
+
+    As in the app (``ui.main.UiThreadGarbageCollector``), cycles are collected on the UI thread only:
+    a Qt object freed by the collector on a pool thread crashes Qt later, at random."""
     i18n.set_language("ja")
-    yield
-    assert shutdown_workers(30_000), "background jobs still running after the test"
-    i18n.set_language("ja")
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+        assert shutdown_workers(30_000), "background jobs still running after the test"
+    finally:
+        gc.collect()
+        gc.enable()
+        i18n.set_language("ja")
 
 
 @pytest.fixture

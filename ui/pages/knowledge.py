@@ -71,6 +71,7 @@ class KnowledgePage(QWidget):
         self.title = t("ナレッジ")
         self.status: Any = None
         self._index_job: Job | None = None
+        self.last_progress: Any = None
         self._bridge = _ChangeBridge(self)
         self._bridge.changed.connect(self._on_watched_change)
         self._build()
@@ -299,6 +300,7 @@ class KnowledgePage(QWidget):
                 if not cancel.is_set():
                     services.start_watch(bridge.changed.emit)
 
+        self.last_progress = None
         self.progress.show()
         self.progress.setRange(0, 0)  # busy until the scan knows the total
         self.progress_label.setText(t("ファイルを確認しています…"))
@@ -314,6 +316,7 @@ class KnowledgePage(QWidget):
             self._index_job.cancel()
 
     def _on_progress(self, p: Any) -> None:
+        self.last_progress = p
         if p.phase == "scan" or p.total <= 0:
             self.progress.setRange(0, 0)
             self.progress_label.setText(t("ファイルを確認しています… {n}", n=f"{p.done:,}"))
@@ -323,11 +326,10 @@ class KnowledgePage(QWidget):
         name = Path(p.path).name if p.path else ""
         self.progress_label.setText(t("{done} / {total} ファイル  {name}", done=f"{p.done:,}", total=f"{p.total:,}", name=name))
         self.indexStateChanged.emit(t("索引: 更新中 {done}/{total}", done=p.done, total=p.total))
-        self.last_progress = p
 
     def _on_index_done(self, cancelled: bool) -> None:
         self._index_job = None
-        p = getattr(self, "last_progress", None)
+        p = self.last_progress
         if cancelled:
             self.progress_label.setText(t("中止しました。次回は続きから読み込みます。"))
         elif p is not None:

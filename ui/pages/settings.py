@@ -338,9 +338,12 @@ class SettingsPage(QWidget):
         services = self.services
 
         def done(safety: Path | None) -> None:
+            from ui.main import open_logbook
+
+            open_logbook(services, self)  # the restore closed it; open it again (may ask for the passphrase)
+            self.list_backups()
             note = t("(復元前の記録: {name})", name=safety.name) if safety else ""
             self.backup_message.setText(t("復元しました。") + note)
-            self.list_backups()
 
         self.backup_message.setText(t("復元しています…"))
         workers().run("logbook.restore", lambda: services.restore_logbook(source), done, self._failed, owner=self)
