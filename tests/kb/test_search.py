@@ -219,3 +219,26 @@ def test_quantity_question_ranks_the_answer(small_kb: tuple[KnowledgeBase, Path]
         },
     )
     assert kbase.search("辞めるときは何日前に言えばいい")[0].path == str(root / "b.md")
+
+
+def test_demo_knowledge_base_every_format(demo_kb: Path, tmp_path: Path) -> None:
+    kbase = KnowledgeBase(tmp_path / "demo_index")
+    try:
+        last = list(kbase.index([demo_kb]))[-1]
+        assert (last.added, last.failed) == (8, 0)
+        expected = {
+            "慶弔見舞金はいくら": "md",
+            "社用車の鍵はどこ": "txt",
+            "避難経路": "pptx",
+            "経費精算の期限": "docx",
+            "出張の日当": "pdf",
+            "会議室の予約": "html",
+            "PCを借りたい": "csv",
+        }
+        for query, doc_type in expected.items():
+            hits = kbase.search(query, k=3)
+            assert doc_type in {h.doc_type for h in hits}, (query, [(h.title, h.location) for h in hits])
+        faq = kbase.search("プロジェクターを借りたい", k=5)
+        assert any(h.doc_type == "xlsx" and "シート" in h.location for h in faq)
+    finally:
+        kbase.close()
