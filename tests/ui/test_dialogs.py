@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -22,6 +22,21 @@ from ui.dialogs.note_capture import NoteCaptureDialog
 from ui.workers import shutdown_workers
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+def dispose(*widgets: Any) -> None:
+    """Join the workers, then delete the widgets and the finished jobs now, on the UI thread.
+
+    A finished job keeps its callbacks (and through them the page) until its deferred delete runs; left
+    to interpreter exit, a parentless page would be destroyed from inside another object's teardown.
+    """
+    shutdown_workers()
+    for widget in widgets:
+        teardown = getattr(widget, "teardown", None)
+        if teardown is not None:
+            teardown()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture
@@ -38,8 +53,9 @@ def opened(qtbot: Any) -> Iterator[list[Any]]:
     dialogs: list[Any] = []
     yield dialogs
     for dialog in dialogs:
-        dialog.done(0)
-        dialog.deleteLater()
+        if hasattr(dialog, "done"):
+            dialog.done(0)
+    dispose(*dialogs)
 
 
 def type_japanese(widget: Any, text: str) -> None:
@@ -207,8 +223,8 @@ def test_english_mode_has_a_translation_for_every_string(qtbot: Any, opened: lis
     i18n.set_language("en")
     try:
         pages: list[Any] = [NotesPage(services), InquiriesPage(services), InsightsPage(services)]
+        opened.extend(pages)
         for page in pages:
-            qtbot.addWidget(page)
             page.show()
             page.activated()
         qtbot.waitUntil(lambda: all(p.model.total() for p in pages[:2]) and pages[2].data is not None, timeout=20_000)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
 import ui.dialogs as common
@@ -19,6 +20,21 @@ from ui.pages.insights import InsightsPage, resolve_period
 from ui.workers import shutdown_workers
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+def dispose(*widgets: Any) -> None:
+    """Join the workers, then delete the widgets and the finished jobs now, on the UI thread.
+
+    A finished job keeps its callbacks (and through them the page) until its deferred delete runs; left
+    to interpreter exit, a parentless page would be destroyed from inside another object's teardown.
+    """
+    shutdown_workers()
+    for widget in widgets:
+        teardown = getattr(widget, "teardown", None)
+        if teardown is not None:
+            teardown()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture
@@ -66,7 +82,7 @@ def page(qtbot: Any, services: Services) -> Iterator[InsightsPage]:
     p.resize(1280, 900)
     p.show()
     yield p
-    p.teardown()
+    dispose(p)
 
 
 def test_charts_and_review_lists_from_the_logbook(qtbot: Any, page: InsightsPage, services: Services,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 
@@ -24,6 +24,21 @@ from ui.workers import shutdown_workers
 
 # The offscreen platform warns that it cannot propagate size hints whenever a top-level window is shown.
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+def dispose(*widgets: Any) -> None:
+    """Join the workers, then delete the widgets and the finished jobs now, on the UI thread.
+
+    A finished job keeps its callbacks (and through them the page) until its deferred delete runs; left
+    to interpreter exit, a parentless page would be destroyed from inside another object's teardown.
+    """
+    shutdown_workers()
+    for widget in widgets:
+        teardown = getattr(widget, "teardown", None)
+        if teardown is not None:
+            teardown()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture
@@ -41,7 +56,7 @@ def page(qtbot: Any, services: Services) -> Iterator[NotesPage]:
     p.resize(1280, 800)
     p.show()
     yield p
-    p.teardown()
+    dispose(p)
 
 
 def load(qtbot: Any, page: NotesPage) -> None:

@@ -306,9 +306,10 @@ class InquiriesPage(RecordListPage):
         self.category.blockSignals(False)
         self.detail_panel.set_choices(choices)
 
-    def show_record(self, record: Any | None) -> None:
+    def show_record(self, record: Any | None, force: bool = False) -> None:
         shown = self.detail_panel.inquiry
-        if shown is not None and record is not None and shown.id == record.id and self.detail_panel.is_dirty():
+        same = shown is not None and record is not None and shown.id == record.id
+        if same and not force and self.detail_panel.is_dirty():
             return
         self.detail_panel.show_inquiry(record if isinstance(record, Inquiry) else None)
 

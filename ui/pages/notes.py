@@ -262,7 +262,8 @@ class RecordListPage(QWidget):
     def query(self, filters: Filters) -> list[Any]:
         raise NotImplementedError
 
-    def show_record(self, record: Any | None) -> None:
+    def show_record(self, record: Any | None, force: bool = False) -> None:
+        """Show ``record`` in the panel; unless ``force``, unsaved edits of the same record are kept."""
         raise NotImplementedError
 
     def colour_for(self, row: Any, key: str) -> tuple[QColor | None, QColor | None]:
@@ -416,9 +417,9 @@ class RecordListPage(QWidget):
         self.show_record(self.proxy.row_at(proxy_row))
 
     def record_saved(self, record: Any) -> None:
-        """Put the stored version in the table and keep it selected."""
+        """Put the stored version in the table and in the panel (what was saved is no longer an edit)."""
         self.model.replace_row(record)
-        self.show_record(record)
+        self.show_record(record, force=True)
 
     # ---- export --------------------------------------------------------------------------------------
 
@@ -646,16 +647,19 @@ class NoteDetail(QWidget):
         self.cause.setText(note.cause)
         self.consequence.setText(note.consequence)
         self.countermeasure.setText(note.countermeasure)
+        self.fill_followups(note)
+        self.progress_button.setEnabled(note.status != "対応中")
+        self.done_button.setEnabled(note.status != "対応済")
+        self.skip_button.setEnabled(note.status != "見送り")
+        self._filling = False
+
+    def fill_followups(self, note: Note) -> None:
         self.followups.clear()
         for fu in note.followups:
             who = f"  {fu.staff}" if fu.staff else ""
             self.followups.addItem(f"{format_when(fu.at)}{who}\n{fu.text}")
         if not note.followups:
             self.followups.addItem(t("まだ対応の記録はありません"))
-        self.progress_button.setEnabled(note.status != "対応中")
-        self.done_button.setEnabled(note.status != "対応済")
-        self.skip_button.setEnabled(note.status != "見送り")
-        self._filling = False
 
     def edited(self) -> Note | None:
         """A copy of the note with the panel's values (the resolved date follows the status)."""
@@ -829,9 +833,10 @@ class NotesPage(RecordListPage):
         self.place.blockSignals(False)
         self.detail_panel.set_choices(choices)
 
-    def show_record(self, record: Any | None) -> None:
+    def show_record(self, record: Any | None, force: bool = False) -> None:
         shown = self.detail_panel.note
-        if shown is not None and record is not None and shown.id == record.id and self.detail_panel.is_dirty():
+        same = shown is not None and record is not None and shown.id == record.id
+        if same and not force and self.detail_panel.is_dirty():
             return
         self.detail_panel.show_note(record if isinstance(record, Note) else None)
 
@@ -874,7 +879,14 @@ class NotesPage(RecordListPage):
         )
 
     def _followup_added(self, note: Note) -> None:
-        self.detail_panel.followup_text.clear()
-        self.detail_panel.save_finished()
-        self.record_saved(note)
+        panel = self.detail_panel
+        panel.followup_text.clear()
+        panel.save_finished()
+        self.model.replace_row(note)
+        if panel.note is not None and panel.note.id == note.id and panel.is_dirty():
+            # Keep the unsaved field edits; only the history changed.
+            panel.note = note
+            panel.fill_followups(note)
+        else:
+            self.show_record(note, force=True)
         common.announce(self, t("対応を追加しました"))
