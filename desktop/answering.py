@@ -320,7 +320,7 @@ def select_sources(
         got = sum(w for u, alts, w in zip(units, alternatives, weights, strict=True) if _covers(u, alts, terms, flat))
         value = got / sum(weights) if weights else 0.0
         if wants_number and _QUANTITY.search(nfkc_lower(text)):
-            value += 0.3
+            value += 0.3 + 0.2 * asked_unit_bonus(question, text)
         ranked.append((value - 0.03 * rank, rank, hit, text))
     ranked.sort(key=lambda r: (-r[0], r[1]))
     return [
@@ -391,6 +391,29 @@ def split_sentences(text: str) -> list[str]:
 # A number that states an amount (5日, 9,000円, 0.5日, 120km, 1.35倍) — not a list mark or an article number.
 _QUANTITY = re.compile(r"\d[\d,]*(?:\.\d+)?\s*(?:日|円|時間|分|歳|か月|ヶ月|箇月|月|年|週|回|人|km|%|倍|泊|万|千)|\d\.\d")
 _ASKS_QUANTITY = re.compile(r"何|いくら|幾ら|いつ|どのくらい|どれくらい|上限|まで|期限|何歳|何%")
+# What kind of number a question asks for, so "上限額はいくら" prefers 20,000円 to 60日以内.
+_ASKED_UNITS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
+    (re.compile(q), re.compile(r"\d[\d,]*(?:\.\d+)?\s*(?:" + u + ")"))
+    for q, u in (
+        (r"いくら|幾ら|金額|額|費用|何円|手当", "円|万円"),
+        (r"何日|日数|何日間", "日"),
+        (r"何歳|年齢", "歳"),
+        (r"何時間", "時間"),
+        (r"何km|何キロ|距離", "km"),
+        (r"何年", "年"),
+        (r"何か月|何ヶ月|何カ月", "か月|ヶ月|カ月|箇月|月"),
+        (r"何倍|割増|何%", "倍|%|\\.\\d"),
+        (r"何時|時間帯", "時"),
+    )
+)
+
+
+def asked_unit_bonus(question: str, text: str) -> float:
+    """1.0 when ``text`` states a number of the kind the question asks for (円 for いくら, 日 for 何日)."""
+    norm = nfkc_lower(text)
+    return 1.0 if any(q.search(question) and u.search(norm) for q, u in _ASKED_UNITS) else 0.0
+
+
 _HEADING = re.compile(r"^(#|【|第\S{1,6}条|第\S{1,4}章|\(|（)")
 
 
@@ -415,6 +438,7 @@ def extractive_answer(question: str, sources: Sequence[Source], max_sentences: i
             hits = sum(1 for u, alts in zip(units, alternatives, strict=True) if _covers(u, alts, terms, flat))
             has_number = bool(_QUANTITY.search(nfkc_lower(sentence)))
             value = hits + (1.5 if wants_number and has_number else 0.3 if has_number else 0.0)
+            value += asked_unit_bonus(question, sentence)
             if _HEADING.match(sentence) and len(sentence) < 30 and not has_number:
                 value -= 2.0
             scored.append((value - 0.4 * rank - 0.01 * i, src.n, i, sentence[:240]))
