@@ -122,6 +122,20 @@ def test_capture_with_the_keyboard_lands_in_the_table(qtbot: Any, page: NotesPag
     qtbot.waitUntil(lambda: "本社3階 会議室B" in page.choices.places, timeout=10_000)
 
 
+def test_a_note_captured_elsewhere_appears(qtbot: Any, page: NotesPage, services: Services) -> None:
+    """Ctrl+Shift+N opens the capture from any page (the main window owns that dialog)."""
+    from ui.dialogs.note_capture import NoteCaptureDialog
+
+    load(qtbot, page)
+    dialog = NoteCaptureDialog(services)
+    qtbot.waitUntil(lambda: not dialog.choices_job.running, timeout=15_000)
+    type_japanese(dialog.text, "駐車場の白線が消えている")
+    with qtbot.waitSignal(page.loaded, timeout=15_000):
+        dialog.save()
+    assert current(page).text == "駐車場の白線が消えている"
+    dispose(dialog)
+
+
 def test_status_changes_and_follow_ups(qtbot: Any, page: NotesPage, services: Services) -> None:
     book = services.logbook
     note = book.notes.add(Note(text="非常口の前に段ボール", place="倉庫", category="安全・防災", severity="高",

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QCompleter, QWidget
 
 from desktop.logbook import (
@@ -54,6 +54,31 @@ __all__ = [
     "model_ready",
     "set_note_status",
 ]
+
+
+# --- app-wide notices -----------------------------------------------------------------------------------
+
+
+class LogbookEvents(QObject):
+    """Records saved from anywhere (the quick capture is opened by Ctrl+Shift+N on any page, the inquiry
+    form from the answer page), so the pages that list them can refresh.
+
+    Signals: ``note_saved(Note)``, ``inquiry_saved(Inquiry)``.
+    """
+
+    note_saved = Signal(object)
+    inquiry_saved = Signal(object)
+
+
+_events: LogbookEvents | None = None
+
+
+def events() -> LogbookEvents:
+    global _events
+    app = QCoreApplication.instance()
+    if _events is None or _events.parent() is not app:
+        _events = LogbookEvents(app)
+    return _events
 
 
 # --- messages ---------------------------------------------------------------------------------------

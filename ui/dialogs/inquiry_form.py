@@ -222,6 +222,7 @@ class InquiryFormDialog(QDialog):
         self._saving = False
         self.save_button.setEnabled(True)
         self.saved.emit(inquiry)
+        common.events().inquiry_saved.emit(inquiry)
         common.announce(self, t("問い合わせを記録しました"))
         self.accept()
 

@@ -257,6 +257,7 @@ class NoteCaptureDialog(QDialog):
         self._saving = False
         self.save_button.setEnabled(True)
         self.saved.emit(note)
+        common.events().note_saved.emit(note)
         common.announce(self, t("現場の声を記録しました"))
         self.accept()
 

@@ -240,6 +240,7 @@ class InquiriesPage(RecordListPage):
         self.finish_toolbar()
         common.fill_vocab(self.status, common.INQUIRY_STATUSES, t("すべての状態"))
         common.fill_vocab(self.category, [], t("すべての分類"))
+        common.events().inquiry_saved.connect(self.inquiry_recorded)  # also from the answer page
         self.detail_panel.save_requested.connect(self.save_inquiry)
 
     def add_filters(self) -> None:
@@ -318,14 +319,14 @@ class InquiriesPage(RecordListPage):
 
         dialog = InquiryFormDialog(self.services, self, prefill)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        dialog.saved.connect(self.inquiry_recorded)
         dialog.open()
         self.form_dialog = dialog
         return dialog
 
     def inquiry_recorded(self, inquiry: Inquiry) -> None:
-        self.reload_choices()
-        self.reload(select_id=inquiry.id)
+        if self.isVisible():  # a hidden page reloads when it is shown (activated)
+            self.reload_choices()
+            self.reload(select_id=inquiry.id)
 
     def save_inquiry(self, inquiry: Inquiry) -> None:
         workers().run(

@@ -744,6 +744,7 @@ class NotesPage(RecordListPage):
         self.finish_toolbar()
         common.fill_vocab(self.status, ("未完了", *common.NOTE_STATUSES, "期限切れ"), t("すべての状態"))
         common.fill_vocab(self.category, [], t("すべての分類"))
+        common.events().note_saved.connect(self.note_captured)  # also from Ctrl+Shift+N on other pages
         self.detail_panel.save_requested.connect(self.save_note)
         self.detail_panel.followup_requested.connect(self.add_followup)
 
@@ -847,13 +848,13 @@ class NotesPage(RecordListPage):
 
         dialog = NoteCaptureDialog(self.services, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        dialog.saved.connect(self.note_captured)
         dialog.open()
         self.capture_dialog = dialog
 
     def note_captured(self, note: Note) -> None:
-        self.reload_choices()
-        self.reload(select_id=note.id)
+        if self.isVisible():  # a hidden page reloads when it is shown (activated)
+            self.reload_choices()
+            self.reload(select_id=note.id)
 
     def save_note(self, note: Note) -> None:
         workers().run(
