@@ -91,6 +91,7 @@ class ChildRun:
     peak_rss_bytes: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0  # user + system of the child and its waited-for descendants
 
 
 def run_watched(cmd: Sequence[str], *, env: dict[str, str] | None = None, poll_s: float = 0.05) -> ChildRun:
@@ -103,7 +104,8 @@ def run_watched(cmd: Sequence[str], *, env: dict[str, str] | None = None, poll_s
 
     import psutil
 
-    before_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before_children = usage_before.ru_maxrss
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
@@ -135,10 +137,12 @@ def run_watched(cmd: Sequence[str], *, env: dict[str, str] | None = None, poll_s
     seconds = time.perf_counter() - t0
     stop.set()
     poller.join()
-    after_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after_children = usage_after.ru_maxrss
     if after_children > before_children:  # ru_maxrss is in KiB on Linux
         peak = max(peak, after_children * 1024)
-    return ChildRun(proc.returncode, seconds, peak, out, err)
+    cpu = (usage_after.ru_utime + usage_after.ru_stime) - (usage_before.ru_utime + usage_before.ru_stime)
+    return ChildRun(proc.returncode, seconds, peak, out, err, cpu)
 
 
 def product_env(home: Path) -> dict[str, str]:

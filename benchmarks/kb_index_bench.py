@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---:|",
         f"| full index, CLI wall time | {first.seconds:.1f} s |",
         f"| throughput | {n_files / first.seconds:.0f} files/s, {n_bytes / 1e6 / first.seconds:.2f} MB/s |",
+        f"| CPU time of the indexing process tree (user + sys) | {first.cpu_seconds:.1f} s → "
+        f"{n_files / max(first.cpu_seconds, 1e-9):.0f} files per CPU-second |",
         f"| peak RSS while indexing (process tree) | {first.peak_rss_bytes / 2**20:.0f} MiB |",
         f"| no-change re-run, CLI (best of {args.repeat}; median) | {best_again:.2f} s; "
         f"{statistics.median(again):.2f} s |",
