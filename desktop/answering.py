@@ -197,13 +197,13 @@ class Answerer:
             return
         raw = "".join(pieces).strip()
         checked, cited = check_citations(raw, sources, question)
-        if checked and _ASKS_QUANTITY.search(question) and not _QUANTITY.search(nfkc_lower(checked)):
-            # Asked "how many / how much / by when" and got no number: the extracts answer better, if they can.
-            text, extract_cited = extractive_answer(question, sources)
-            if _QUANTITY.search(nfkc_lower(text)):
-                checked, cited = "", []
+        extract, extract_cited = extractive_answer(question, sources)
+        if (checked and _ASKS_QUANTITY.search(question) and not _QUANTITY.search(nfkc_lower(checked))
+                and _QUANTITY.search(nfkc_lower(extract))):
+            # Asked "how many / how much / by when" and got no number, while the extracts state one.
+            checked = ""
         if not checked:
-            text, cited = extractive_answer(question, sources)
+            text, cited = extract, extract_cited
             yield AnswerDone(Answer(question, text, True, sources, None, cited, extractive=True, corrected=True,
                                     coverage=evidence.coverage))
             return
@@ -509,7 +509,9 @@ def check_citations(answer: str, sources: Sequence[Source], question: str = "") 
     # "…です。[2]" → "…です[2]。" so a citation stays with its sentence when split.
     answer = re.sub(r"([。．.])\s*((?:\[\d{1,2}\])+)", r"\2\1", answer)
     by_n = {s.n: s for s in sources}
-    rows = _question_matchers(question) if question else []
+    matchers = _question_matchers(question) if question else []
+    rows_of = {s.n: _rows(s.text, matchers) for s in sources} if matchers else {}
+    best_row = max((score for rows in rows_of.values() for score, _ in rows), default=0)
     numbers_of = {s.n: _numbers(s.title + " " + s.location + " " + s.text) for s in sources}
     kept: list[str] = []
     cited: list[int] = []
@@ -524,7 +526,7 @@ def check_citations(answer: str, sources: Sequence[Source], question: str = "") 
 
         supported = {
             n for n in by_n
-            if needed <= numbers_of[n] and (not rows or _right_row(quantities, by_n[n].text, rows))
+            if needed <= numbers_of[n] and (not rows_of or _right_row(quantities, rows_of[n], best_row))
         }
         good = [n for n in refs if n in supported]
         if not good and needed:
@@ -550,15 +552,14 @@ def _quantity_numbers(text: str) -> set[str]:
 _CASE_HEADER = re.compile(r"^\s*(?:\d{1,2}[.)．]|\(\d{1,2}\)|（\d{1,2}）|[①-⑳]|[*・-]\s)")
 
 
-def _right_row(quantities: set[str], passage: str, matchers: list[tuple[Any, list[tuple[str, ...]]]]) -> bool:
-    """Whether each quantity sits on a line of ``passage`` that matches the question best among the lines
-    that state a quantity (True when the lines do not mention the question's words at all)."""
-    if not quantities or not matchers:
-        return True
+def _rows(passage: str, matchers: list[tuple[Any, list[tuple[str, ...]]]]) -> list[tuple[int, set[str]]]:
+    """Each clause of ``passage`` that states a quantity: how many question words its row has, its numbers.
+
+    A row is judged with the case it belongs to: the last enumerated line ("4. 父母…が死亡したとき") and the
+    plain clauses after it. Clauses (、) are rows too: "国内は7日以内、海外は14日以内" states two cases.
+    """
     analyzer = get_analyzer()
-    scored: list[tuple[int, set[str]]] = []
-    # A row is judged with the case it belongs to: the last enumerated line ("4. 父母…が死亡したとき") and the
-    # plain clauses after it. Clauses (、) are rows too: "国内は7日以内、海外は14日以内" states two cases.
+    rows: list[tuple[int, set[str]]] = []
     context = ""
     for clause in re.split(r"\n|。|、", passage):
         if not _QUANTITY.search(nfkc_lower(clause)):
@@ -568,11 +569,16 @@ def _right_row(quantities: set[str], passage: str, matchers: list[tuple[Any, lis
         terms = set(analyzer.index_terms(row))
         flat = compact_text(row)
         score = sum(1 for u, alts in matchers if _covers(u, alts, terms, flat))
-        scored.append((score, _numbers(clause)))
-    best = max((score for score, _ in scored), default=0)
-    if best == 0:
+        rows.append((score, _numbers(clause)))
+    return rows
+
+
+def _right_row(quantities: set[str], rows: list[tuple[int, set[str]]], best: int) -> bool:
+    """Whether each quantity sits on a row that matches the question as well as the best row of all the
+    passages (True when no row mentions the question's words: then rows cannot tell cases apart)."""
+    if not quantities or best == 0:
         return True
-    return all(any(q in nums and score == best for score, nums in scored) for q in quantities)
+    return all(any(q in nums and score == best for score, nums in rows) for q in quantities)
 
 
 def _cite(sentence: str, numbers: Sequence[int]) -> str:
