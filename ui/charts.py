@@ -167,7 +167,10 @@ class ChartCard(QFrame):
         legend = self.chart.legend()
         legend.setVisible(len(series) > 1)
         # Many series (categories) need the height of a side legend, or their names get elided.
-        legend.setAlignment(Qt.AlignmentFlag.AlignRight if len(series) > 3 else Qt.AlignmentFlag.AlignBottom)
+        side = len(series) > 3
+        legend.setAlignment(Qt.AlignmentFlag.AlignRight if side else Qt.AlignmentFlag.AlignBottom)
+        if side:  # one legend line per series must fit, or the last names are cut off
+            self.view.setMinimumHeight(max(240, 50 + 28 * len(series)))
         self.stack.setCurrentWidget(self.view)
 
 

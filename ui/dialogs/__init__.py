@@ -113,6 +113,7 @@ def announce(widget: QWidget, message: str, timeout_ms: int = 5000) -> None:
 def history_combo(placeholder: str) -> QComboBox:
     """An editable combo whose completion pops up past entries containing what was typed."""
     combo = QComboBox()
+    narrow(combo)
     combo.setEditable(True)
     combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
     combo.setMaxVisibleItems(12)
@@ -124,6 +125,14 @@ def history_combo(placeholder: str) -> QComboBox:
     completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
     completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
     combo.setCompleter(completer)
+    return combo
+
+
+def narrow(combo: QComboBox, characters: int = 8) -> QComboBox:
+    """A combo whose width does not grow with its longest item (long place names would push the panel
+    wider than the window)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
     return combo
 
 

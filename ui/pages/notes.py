@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeySequence, QResizeEvent, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -82,7 +82,7 @@ class _StretchTable(QTableView):
     width (a stretched section would be squeezed to a few characters on a narrow window; here the table
     scrolls sideways instead)."""
 
-    MIN_TEXT_WIDTH = 160
+    MIN_TEXT_WIDTH = 120
 
     def __init__(self, stretch: int) -> None:
         super().__init__()
@@ -139,7 +139,7 @@ class RecordListPage(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText(t("キーワードで絞り込み"))
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(200)
+        self.search.setMinimumWidth(140)
         self._add_filter(t("期間"), self.period)
         self._add_filter(t("状態"), self.status)
         self._add_filter(t("分類"), self.category)
@@ -184,8 +184,9 @@ class RecordListPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         # As wide as the panel needs (English labels are longer), so it never scrolls sideways.
-        scroll.setMinimumWidth(max(330, self.detail.minimumSizeHint().width() + 20))
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.detail_scroll = scroll
+        self._fit_detail()
+
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.table_stack)
         self.splitter.addWidget(scroll)
@@ -211,6 +212,14 @@ class RecordListPage(QWidget):
         for combo in (self.period, self.status, self.category):
             combo.currentIndexChanged.connect(self.reload)
 
+    def _fit_detail(self) -> None:
+        bar = self.detail_scroll.verticalScrollBar().sizeHint().width()
+        self.detail_scroll.setMinimumWidth(max(330, self.detail.minimumSizeHint().width() + bar + 4))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_detail()  # the stylesheet's paddings are known only once the widgets are polished
+
     def _fit_columns(self) -> None:
         """Planned widths, widened where the header or a fixed value would be cut (English is longer)."""
         metrics = self.table.fontMetrics()
@@ -218,7 +227,7 @@ class RecordListPage(QWidget):
         bold.setBold(True)
         header_metrics = QFontMetrics(bold)
         for i, (column, width) in enumerate(zip(self.model.columns, self.column_widths(), strict=True)):
-            needed = header_metrics.horizontalAdvance(t(column.header)) + 34  # room for the sort arrow
+            needed = header_metrics.horizontalAdvance(t(column.header)) + 22
             for value in self.column_values().get(column.key, ()):
                 needed = max(needed, metrics.horizontalAdvance(value) + 18)
             self.table.setColumnWidth(i, max(width, needed))
@@ -229,6 +238,8 @@ class RecordListPage(QWidget):
         return {}
 
     def _add_filter(self, label: str, widget: QWidget) -> None:
+        if isinstance(widget, QComboBox):
+            common.narrow(widget, 9)  # long category or place names must not widen the page
         caption = QLabel(label)
         caption.setObjectName("muted")
         self.filter_bar.addWidget(caption)
@@ -495,10 +506,10 @@ class NoteDetail(QWidget):
         self.text.setMaximumHeight(120)
         self.place = common.history_combo(t("場所"))
         self.department = common.history_combo(t("部署"))
-        self.category = QComboBox()
-        self.severity = QComboBox()
+        self.category = common.narrow(QComboBox())
+        self.severity = common.narrow(QComboBox())
         common.fill_vocab(self.severity, common.SEVERITIES)
-        self.status = QComboBox()
+        self.status = common.narrow(QComboBox())
         common.fill_vocab(self.status, common.NOTE_STATUSES)
         self.owner = common.history_combo(t("担当者"))
         self.has_due = QCheckBox(t("設定する"))
@@ -510,6 +521,7 @@ class NoteDetail(QWidget):
         self.has_due.toggled.connect(self.due.setEnabled)
         self.resolved = QLabel("")
         self.resolved.setObjectName("muted")
+        self.resolved.setWordWrap(True)
         self.tags = QLineEdit()
         self.tags.setPlaceholderText(t("読点・カンマ区切り（任意）"))
         self.speaker = QLineEdit()
@@ -542,9 +554,12 @@ class NoteDetail(QWidget):
         form.addRow(t("起こりうること"), self.consequence)
         form.addRow(t("対策"), self.countermeasure)
 
-        self.progress_button = QPushButton(t("対応中にする"))
-        self.done_button = QPushButton(t("対応済にする"))
-        self.skip_button = QPushButton(t("見送り"))
+        self.progress_button = QPushButton(t("対応中へ"))
+        self.done_button = QPushButton(t("対応済へ"))
+        self.skip_button = QPushButton(t("見送りへ"))
+        self.progress_button.setToolTip(t("状態を「対応中」にして保存します"))
+        self.done_button.setToolTip(t("状態を「対応済」にして保存します（解決日が入ります）"))
+        self.skip_button.setToolTip(t("状態を「見送り」にして保存します（解決日が入ります）"))
         self.progress_button.clicked.connect(lambda: self.quick_status("対応中"))
         self.done_button.clicked.connect(lambda: self.quick_status("対応済"))
         self.skip_button.clicked.connect(lambda: self.quick_status("見送り"))
@@ -779,7 +794,7 @@ class NotesPage(RecordListPage):
         ]
 
     def column_widths(self) -> list[int]:
-        return [96, 112, 76, 104, 56, 200, 64, 60, 92]
+        return [92, 100, 72, 96, 48, 200, 60, 72, 88]
 
     def stretch_column(self) -> int:
         return 5
