@@ -150,6 +150,15 @@ def test_ai_suggestion_fills_only_what_the_user_left(qtbot: Any, opened: list[An
     assert dialog.category.currentText() in common.Choices().note_categories  # filled by the model
     assert "AI" in dialog.suggest_status.text()
 
+    # With a model loaded, a pause in typing asks by itself (the pause timer's timeout, fired here).
+    auto = open_capture(qtbot, services, opened)
+    type_japanese(auto.text, "Water is leaking from the ceiling above the copier.")
+    auto._pause.timeout.emit()
+    assert auto._suggest_job is not None
+    qtbot.waitUntil(lambda: auto._suggest_job is None, timeout=120_000)
+    assert auto.category.currentIndex() >= 0
+    assert common.combo_value(auto.severity) in common.SEVERITIES
+
 
 def test_ai_suggestion_without_a_model_says_so(qtbot: Any, opened: list[Any], services: Services) -> None:
     dialog = open_capture(qtbot, services, opened)
