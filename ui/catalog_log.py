@@ -157,6 +157,7 @@ CATALOG: dict[str, str] = {
     "質問": "Question",
     "回答": "Answer",
     "出典": "Sources",
+    "ダブルクリックで出典を開きます": "Double-click to open the source",
     "氏名": "Name",
     "受付時の分類": "Category at opening",
     "完了時の分類": "Category at closing",

@@ -166,3 +166,25 @@ def test_export_writes_the_rows_shown_off_the_ui_thread(
     text = out.read_bytes().decode("utf-8-sig")
     assert "慶弔休暇は何日？" in text and "タクシー代" not in text
     assert "慶弔見舞金規程" in text  # sources travel with the record
+
+
+def test_a_cited_source_opens_at_its_passage(
+    qtbot: Any, page: InquiriesPage, services: Services, tmp_path: Path
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    rule = docs / "慶弔見舞金規程.md"
+    rule.write_text("# 慶弔見舞金規程\n\n## 第5条（慶弔休暇）\n本人が結婚するときは5日の慶弔休暇を与える。\n", encoding="utf-8")
+    for _ in services.kb.index(folders=[docs]):
+        pass
+    hit = services.kb.search("慶弔休暇 結婚", k=1)[0]
+    services.logbook.inquiries.add(Inquiry(question="結婚したら慶弔休暇は何日？", occurred_at=today_at(9),
+                                           sources=[Source(hit.path, hit.title, hit.location)]))
+    load(qtbot, page)
+    item = page.detail_panel.sources.item(0)
+    assert item is not None
+    page.detail_panel.sources.itemActivated.emit(item)
+    qtbot.waitUntil(lambda: page.viewer is not None and page.viewer.isVisible(), timeout=15_000)
+    assert page.viewer.ref.path == hit.path
+    assert "5日の慶弔休暇" in page.viewer.text_view.toPlainText()
+    page.viewer.close()

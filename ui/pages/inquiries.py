@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 import ui.dialogs as common
-from desktop.logbook import Filters, Inquiry
+from desktop.logbook import Filters, Inquiry, Source
 from ui import catalog_log  # noqa: F401 — registers the English strings
 from ui.i18n import t
 from ui.models.log_tables import Column, format_date, format_when, value_of
@@ -42,6 +43,27 @@ def shown_category(row: Any) -> str:
     return str(value_of(row, "closing_category") or value_of(row, "category") or "")
 
 
+def passage_for(services: Any, source: Source, question: str) -> Any:
+    """Runs in a worker: the cited passage as the knowledge base has it now (page and text), found by
+    searching the question again; without a match the viewer still opens the file."""
+    from ui.viewer import SourceRef
+
+    try:
+        hits = services.kb.search(question or source.title, k=20)
+    except Exception:  # noqa: BLE001 — a missing or busy index must not stop opening the file
+        log.info("source passage lookup failed", exc_info=True)
+        hits = []
+    same_file = [h for h in hits if h.path == source.path]
+    match = next((h for h in same_file if h.location == source.location), same_file[0] if same_file else None)
+    return SourceRef(
+        path=source.path,
+        title=source.title,
+        location=source.location,
+        page=match.page if match is not None else None,
+        text=match.text if match is not None else "",
+    )
+
+
 def format_minutes(value: Any, row: Any = None) -> str:
     return "" if value in (None, "") else t("{n} 分", n=value)
 
@@ -57,6 +79,7 @@ class InquiryDetail(QWidget):
     """
 
     save_requested = Signal(object)
+    open_source_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +99,10 @@ class InquiryDetail(QWidget):
         self.answer.setMaximumHeight(160)
         self.sources = QListWidget()
         self.sources.setMaximumHeight(70)
+        self.sources.setToolTip(t("ダブルクリックで出典を開きます"))
+        self.sources.itemActivated.connect(
+            lambda item: self.open_source_requested.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
         self.department = common.history_combo(t("部署"))
         self.requester = QLineEdit()
         self.opening_category = QLabel("")
@@ -161,7 +188,9 @@ class InquiryDetail(QWidget):
         self.answer.setPlainText(inquiry.answer)
         self.sources.clear()
         for s in inquiry.sources:
-            self.sources.addItem(f"{s.title or Path(s.path).name}　{s.location}".strip())
+            item = QListWidgetItem(f"{s.title or Path(s.path).name}　{s.location}".strip())
+            item.setData(Qt.ItemDataRole.UserRole, s)
+            self.sources.addItem(item)
         self.sources.setVisible(bool(inquiry.sources))
         self.department.setEditText(inquiry.department)
         self.requester.setText(inquiry.requester)
@@ -242,6 +271,8 @@ class InquiriesPage(RecordListPage):
         common.fill_vocab(self.category, [], t("すべての分類"))
         common.events().inquiry_saved.connect(self.inquiry_recorded)  # also from the answer page
         self.detail_panel.save_requested.connect(self.save_inquiry)
+        self.detail_panel.open_source_requested.connect(self.open_source)
+        self.viewer: Any = None
 
     def add_filters(self) -> None:
         self.channel = QComboBox()
@@ -322,6 +353,27 @@ class InquiriesPage(RecordListPage):
         dialog.open()
         self.form_dialog = dialog
         return dialog
+
+    def open_source(self, source: Source) -> Any:
+        """Open a cited document in the source viewer, at the passage when the index still has it."""
+        if not isinstance(source, Source):
+            return None
+        current = self.detail_panel.inquiry
+        question = current.question if current is not None else ""
+        return workers().run(
+            "open-source",
+            lambda: passage_for(self.services, source, question),
+            success=self._show_source,
+            failure=lambda exc: common.announce(self, common.describe(exc)),
+            owner=self,
+        )
+
+    def _show_source(self, ref: Any) -> None:
+        from ui.viewer import SourceViewer
+
+        if self.viewer is None:
+            self.viewer = SourceViewer(self.window())
+        self.viewer.show_source(ref)
 
     def inquiry_recorded(self, inquiry: Inquiry) -> None:
         if self.isVisible():  # a hidden page reloads when it is shown (activated)
