@@ -70,7 +70,7 @@ CATALOG: dict[str, str] = {
     "表示中の行を書き出します": "Exports the rows shown",
     "CSV ファイル (*.csv)": "CSV files (*.csv)",
     "Excel ブック (*.xlsx)": "Excel workbooks (*.xlsx)",
-    "キーワードで絞り込み": "Filter by keyword",
+    "キーワードで絞り込み (Ctrl+F)": "Filter by keyword (Ctrl+F)",
     "すべての期間": "All time",
     "今月": "This month",
     "先月": "Last month",

@@ -137,7 +137,7 @@ class RecordListPage(QWidget):
         self.status = QComboBox()
         self.category = QComboBox()
         self.search = QLineEdit()
-        self.search.setPlaceholderText(t("キーワードで絞り込み"))
+        self.search.setPlaceholderText(t("キーワードで絞り込み (Ctrl+F)"))
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(140)
         self._add_filter(t("期間"), self.period)
@@ -204,6 +204,12 @@ class RecordListPage(QWidget):
         self.export_button.setMenu(menu)
         self.export_button.setToolTip(t("表示中の行を書き出します"))
 
+        QShortcut(
+            QKeySequence(QKeySequence.StandardKey.Find),
+            self,
+            self.search.setFocus,
+            Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
