@@ -37,24 +37,6 @@ DONE_NOTE_STATUSES = ("対応済", "見送り")
 FALLBACK_CATEGORY = "その他"
 HISTORY_LIMIT = 50
 
-__all__ = [
-    "CHANNELS",
-    "INQUIRY_STATUSES",
-    "NOTE_STATUSES",
-    "RESOLUTIONS",
-    "SEVERITIES",
-    "Choices",
-    "add_followup",
-    "add_note",
-    "announce",
-    "describe",
-    "fill_history",
-    "history_combo",
-    "load_choices",
-    "model_ready",
-    "set_note_status",
-]
-
 
 # --- app-wide notices -----------------------------------------------------------------------------------
 
