@@ -13,14 +13,15 @@ import sys
 from collections.abc import Sequence
 
 from desktop import __version__
-from desktop.commands import COMMAND_MODULES
+from desktop.commands import COMMAND_HELP, load
 from desktop.context import Context
 from desktop.paths import ENV_HOME
 
 log = logging.getLogger(__name__)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; with ``only``, other subcommands get a bare entry and their modules stay unloaded."""
     parser = argparse.ArgumentParser(
         prog="soumu-desk",
         description=(
@@ -33,14 +34,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging in the data home's log")
     parser.add_argument("--version", action="version", version=f"soumu-desk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES:
-        module.register(sub)
+    for name, help_text in COMMAND_HELP.items():
+        if only is None or name == only:
+            load(name).register(sub)
+        else:
+            sub.add_parser(name, help=help_text)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (skipping global options), if any."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--home")
+    pre.add_argument("--verbose", "-v", action="store_true")
+    _, rest = pre.parse_known_args(argv)
+    first = rest[0] if rest else None
+    return first if first in COMMAND_HELP else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     _utf8_stdio()
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _command_in(argv)
+    parser = build_parser(only=command) if command else build_parser()
     args = parser.parse_args(argv)
     ctx = Context.open(args.home, verbose=args.verbose)
     if args.command is None:

@@ -1,5 +1,23 @@
-"""Subcommands of ``soumu-desk``; each module has ``register(subparsers)``."""
+"""Subcommands of ``soumu-desk``; each module has ``register(subparsers)`` and ``run(args, ctx)``.
 
-from desktop.commands import ask, kb, log, models, screenshots
+Modules are imported only for the command being run (``--help`` imports them all), so ``kb search``
+does not pay for loading the logbook, the spreadsheet writer or the model runtime.
+"""
 
-COMMAND_MODULES = (kb, ask, log, models, screenshots)
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+# name -> one-line help (shown in `soumu-desk --help` without importing the module)
+COMMAND_HELP: dict[str, str] = {
+    "kb": "知識ベース: フォルダ登録・索引・検索・状態・監視 / knowledge base: add, index, search, status, watch",
+    "ask": "規程にもとづく回答を出典つきで作る / grounded answer with citations",
+    "log": "問い合わせ・現場の声の記録、出力・取込・バックアップ / logbook of inquiries and floor notes",
+    "models": "ローカルAIモデルの一覧・取込・切替 / local GGUF models: list, import, use, info",
+    "screenshots": "各画面をデモデータでPNGに描画 / render every page to PNG with demo data",
+}
+
+
+def load(name: str) -> ModuleType:
+    return importlib.import_module(f"desktop.commands.{name}")

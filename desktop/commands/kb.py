@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from desktop.commands import COMMAND_HELP
 from desktop.context import Context
 from kb import Hit, KbError, KnowledgeBase
 
-HELP = "知識ベース: フォルダ登録・索引・検索・状態・監視 / knowledge base: add, index, search, status, watch"
+HELP = COMMAND_HELP["kb"]
 DEFAULT_K = 10
 _BOLD = "\x1b[1m"
 _RESET = "\x1b[0m"

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from desktop.commands import COMMAND_HELP
 from desktop.context import Context
 from desktop.logbook import (
     CHANNELS,
@@ -33,7 +34,7 @@ from desktop.logbook.db import LogbookDB
 from desktop.logbook.records import split_tags
 from desktop.secrets import KeyManager, SecretsError
 
-HELP = "問い合わせ・現場の声の記録、出力・取込・バックアップ / logbook of inquiries and floor notes"
+HELP = COMMAND_HELP["log"]
 KIND_CHOICES = ("notes", "inquiries")
 
 
