@@ -253,28 +253,12 @@ def sort_rows(rows: Sequence[Row], key: str, descending: bool) -> list[Row]:
 
 
 class RecordSortProxy(QSortFilterProxyModel):
-    """Sits between the view and :class:`RecordTableModel` and hides rows by a quick in-memory predicate.
+    """Sits between the view and :class:`RecordTableModel` and forwards the view's sort requests to it.
 
-    Sorting is forwarded to the source model so it covers all rows (see the module docstring). The
-    predicate (e.g. "overdue only") runs only over rows already handed to the view, which is what the user
-    sees; heavy filters belong to the logbook query.
+    A proxy sort would order only the rows fetched so far, calling ``data()`` in Python for every
+    comparison; the source model sorts all rows by key instead (in a worker when the page provides one).
+    Filters belong to the logbook query, so this proxy accepts every row.
     """
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._predicate: Callable[[Row], bool] | None = None
-
-    def set_predicate(self, predicate: Callable[[Row], bool] | None) -> None:
-        self._predicate = predicate
-        self.invalidateRowsFilter()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        if self._predicate is None:
-            return True
-        model = self.sourceModel()
-        if not isinstance(model, RecordTableModel):
-            return True
-        return self._predicate(model.row_at(source_row))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         model = self.sourceModel()
