@@ -39,6 +39,8 @@ CATALOG: dict[str, str] = {
     **VOCABULARY,
     # shared
     "{n} 件": "{n} records",
+    "期限切れ {n} 件": "{n} overdue",
+    "要対応 {n} 件": "{n} need action",
     "{n} 分": "{n} min",
     " 分": " min",
     "{n} 件を書き出しました：{path}": "Exported {n} rows: {path}",

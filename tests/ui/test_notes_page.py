@@ -199,6 +199,7 @@ def test_filters_period_status_category_place_text_overdue(qtbot: Any, page: Not
     assert texts() == {"エアコンが効かない", "蛍光灯がちらつく", "去年のエアコン"}
     choose(page.status, "期限切れ")
     assert texts() == {"蛍光灯がちらつく"}
+    assert "期限切れ 1 件" in page.count_label.text()
     # Overdue rows are highlighted.
     background = page.model.data(page.model.index(0, 0), Qt.ItemDataRole.BackgroundRole)
     assert background is not None

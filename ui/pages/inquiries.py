@@ -327,6 +327,10 @@ class InquiriesPage(RecordListPage):
     def count_all(self) -> int:
         return int(self.services.logbook.inquiries.count())
 
+    def summarize(self, rows: list[Any]) -> str:
+        waiting = sum(1 for q in rows if q.status == "要対応")
+        return t("要対応 {n} 件", n=waiting) if waiting else ""
+
     def choices_loaded(self, choices: common.Choices) -> None:
         super().choices_loaded(choices)
         current = common.combo_value(self.category)

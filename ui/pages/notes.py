@@ -118,6 +118,7 @@ class RecordListPage(QWidget):
         self._load_job: Any = None
         self._pending_select: str | None = None
         self._has_any = True
+        self._summary = ""  # e.g. "期限切れ 3 件", computed with each load in the worker (summarize)
         self.choices = common.Choices()
 
     # ---- building ------------------------------------------------------------------------------------
@@ -319,13 +320,14 @@ class RecordListPage(QWidget):
 
         spec = self.model.sort_spec()
 
-        def op() -> tuple[list[Any], bool]:
+        def op() -> tuple[list[Any], bool, str]:
             with common.gc_paused():
                 rows = self.query(filters)
             has_any = bool(rows) or self.count_all() > 0
+            summary = self.summarize(rows)
             if spec is not None and spec != ("occurred_at", True):  # the logbook returns newest first
                 rows = sort_rows(rows, *spec)
-            return rows, has_any
+            return rows, has_any, summary
 
         self._load_job = workers().run(
             f"load-{self.kind}",
@@ -338,6 +340,10 @@ class RecordListPage(QWidget):
     def count_all(self) -> int:
         raise NotImplementedError
 
+    def summarize(self, rows: list[Any]) -> str:
+        """A short note for the count label (runs in the worker, over all rows of the result)."""
+        return ""
+
     def _sort_in_worker(self, column: int, order: Qt.SortOrder) -> None:
         """A header click: sort the rows already loaded, off the UI thread, and keep the selection."""
         spec = self.model.sort_spec()
@@ -347,26 +353,27 @@ class RecordListPage(QWidget):
         self._generation += 1
         generation = self._generation
         self._pending_select = self.current_id()
-        has_any = self._has_any
+        has_any, summary = self._has_any, self._summary
         self._load_job = workers().run(
             f"sort-{self.kind}",
-            lambda: (sort_rows(rows, *spec), has_any),
+            lambda: (sort_rows(rows, *spec), has_any, summary),
             success=lambda result: self._loaded(generation, result),
             failure=lambda exc: self._load_failed(generation, exc),
             owner=self,
         )
 
-    def _loaded(self, generation: int, result: tuple[list[Any], bool]) -> None:
+    def _loaded(self, generation: int, result: tuple[list[Any], bool, str]) -> None:
         if generation != self._generation:
             return
         self._load_job = None
-        rows, self._has_any = result
+        rows, self._has_any, self._summary = result
         previous = self.model.set_rows(rows, presorted=True)
         if len(previous) > RELEASE_IN_WORKER:
             workers().run(f"release-{self.kind}", previous.clear)  # freeing them is not the UI's job
         del previous
         self._update_empty_state()
-        self.count_label.setText(t("{n} 件", n=f"{len(rows):,}"))
+        count = t("{n} 件", n=f"{len(rows):,}")
+        self.count_label.setText(f"{count}・{self._summary}" if self._summary else count)
         target = self._pending_select
         self._pending_select = None
         if target and self.select_id(target):
@@ -835,6 +842,11 @@ class NotesPage(RecordListPage):
 
     def count_all(self) -> int:
         return int(self.services.logbook.notes.count())
+
+    def summarize(self, rows: list[Any]) -> str:
+        today = date.today()
+        overdue = sum(1 for n in rows if is_overdue(n, today))
+        return t("期限切れ {n} 件", n=overdue) if overdue else ""
 
     def choices_loaded(self, choices: common.Choices) -> None:
         super().choices_loaded(choices)
