@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 CHANNELS = ("電話", "対面", "メール", "チャット", "その他")
 INQUIRY_STATUSES = ("解決", "保留", "要対応")
@@ -21,6 +21,7 @@ RESOLUTIONS = ("回答済", "規程改訂へ", "他部署へ回付", "回答不�
 RATINGS = ("Good", "Bad")
 SEVERITIES = ("低", "中", "高", "緊急")
 NOTE_STATUSES = ("新規", "対応中", "対応済", "見送り")
+CLOSED_NOTE_STATUSES = ("対応済", "見送り")  # a note in one of these has a resolved date
 OPEN_NOTE_STATUSES = ("新規", "対応中")
 DEFAULT_NOTE_CATEGORIES = (
     "設備・備品",
@@ -211,6 +212,17 @@ class Note:
     id: str = field(default_factory=new_id)
     created_at: str = ""
     updated_at: str = ""
+
+    def set_status(self, status: str, today: date | None = None) -> None:
+        """Change the status with its side effect: closing sets the resolved date (a date the user typed is
+        kept), reopening clears it."""
+        check_choice(status, NOTE_STATUSES, "状況", "status")
+        self.status = status
+        if status in CLOSED_NOTE_STATUSES:
+            if not self.resolved_date:
+                self.resolved_date = (today or date.today()).isoformat()
+        else:
+            self.resolved_date = ""
 
     def normalize(self) -> None:
         """Canonical forms (ISO dates, split tags) so equal records compare and export equal."""

@@ -33,7 +33,6 @@ from desktop.logbook import (
 )
 from ui.i18n import language, t
 
-DONE_NOTE_STATUSES = ("対応済", "見送り")
 FALLBACK_CATEGORY = "その他"
 HISTORY_LIMIT = 50
 
@@ -197,17 +196,6 @@ def add_note(services: Any, values: dict[str, Any]) -> Note:
         tags=list(values.get("tags") or []),
     )
     return services.logbook.notes.add(note)
-
-
-def set_note_status(note: Note, status: str, today: date | None = None) -> None:
-    """A status change with its side effect: the resolved date is set when a note is closed and cleared
-    when it is reopened (an explicit date typed by the user is kept)."""
-    note.status = status
-    if status in DONE_NOTE_STATUSES:
-        if not note.resolved_date:
-            note.resolved_date = (today or date.today()).isoformat()
-    else:
-        note.resolved_date = ""
 
 
 def add_followup(services: Any, note_id: str, text: str) -> Note:

@@ -707,7 +707,7 @@ class NoteDetail(QWidget):
         note.cause = self.cause.text().strip()
         note.consequence = self.consequence.text().strip()
         note.countermeasure = self.countermeasure.text().strip()
-        common.set_note_status(note, common.combo_value(self.status))
+        note.set_status(common.combo_value(self.status))
         return note
 
     def is_dirty(self) -> bool:
