@@ -15,9 +15,8 @@ repeat and safe in any order, so the merge follows a few rules:
   :class:`PromptFileError` (Japanese and English, naming each bad entry) and changes nothing. The merge
   runs in one logbook transaction.
 
-The merge writes the ``prompts`` table of the logbook directly (in one ``LogbookDB.write()`` transaction)
-because :class:`desktop.logbook.PromptLibrary` stamps ``updated_at`` with the current time and keeps its
-counters to ``use()``/``rate()``; an import must keep the file's timestamps and counts.
+The merge itself is :meth:`desktop.logbook.PromptLibrary.merge` (one logbook transaction): unlike ``add`` and
+``update`` it keeps the file's timestamps and counts.
 
 The starter set (``desktop/data/starter_prompts.json``) has fixed ids and an old ``updated_at``, so adding it
 twice — or on two PCs that later swap files — never duplicates, and a colleague's edit of a starter prompt
@@ -38,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.logbook import Logbook, Prompt
-from desktop.logbook.records import ValidationError, join_tags, new_id, now_iso, split_tags
+from desktop.logbook.records import ValidationError, new_id, now_iso, split_tags
 
 log = logging.getLogger(__name__)
 
@@ -289,56 +288,10 @@ def _timestamp(value: Any, ja: str, key: str) -> str:
 
 # --- merging -----------------------------------------------------------------------------------------------
 
-_COLUMNS = ("id", "title", "text", "author", "tags", "uses", "rating_total", "rating_count", "created_at",
-            "updated_at")
-
-
-def _same_content_key(title: str, text: str) -> tuple[str, str]:
-    return title.strip(), text.strip()
-
-
 def merge_prompts(book: Logbook, incoming: Sequence[Prompt]) -> MergeResult:
     """Merge ``incoming`` into the library by the rules of the module docstring, in one transaction."""
-    result = MergeResult()
-    stamp = now_iso()
-    with book.db.write() as db:
-        rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM prompts").fetchall()
-        local = {str(r[0]): dict(zip(_COLUMNS, r, strict=True)) for r in rows}
-        by_content = {_same_content_key(str(r["title"]), str(r["text"])): i for i, r in local.items()}
-        for p in incoming:
-            mine = local.get(p.id)
-            if mine is None:
-                if _same_content_key(p.title, p.text) in by_content:
-                    result.unchanged += 1
-                    continue
-                row = {
-                    "id": p.id, "title": p.title, "text": p.text, "author": p.author, "tags": join_tags(p.tags),
-                    "uses": p.uses, "rating_total": p.rating_total, "rating_count": p.rating_count,
-                    "created_at": p.created_at or stamp, "updated_at": p.updated_at or stamp,
-                }
-                db.table("prompts").insert(row)
-                local[p.id] = row
-                by_content[_same_content_key(p.title, p.text)] = p.id
-                result.added += 1
-                continue
-            new = dict(mine)
-            if p.updated_at and p.updated_at > str(mine["updated_at"]):
-                new.update(title=p.title, text=p.text, author=p.author, tags=join_tags(p.tags),
-                           updated_at=p.updated_at)
-            new["uses"] = max(int(mine["uses"]), p.uses)
-            if p.rating_count > int(mine["rating_count"]):
-                new["rating_total"], new["rating_count"] = p.rating_total, p.rating_count
-            if new == mine:
-                result.unchanged += 1
-                continue
-            db.execute(
-                "UPDATE prompts SET title = ?, text = ?, author = ?, tags = ?, uses = ?, rating_total = ?, "
-                "rating_count = ?, updated_at = ? WHERE id = ?",
-                [new["title"], new["text"], new["author"], new["tags"], new["uses"], new["rating_total"],
-                 new["rating_count"], new["updated_at"], p.id],
-            )
-            local[p.id] = new
-            result.updated += 1
+    added, updated, unchanged = book.prompts.merge(incoming)
+    result = MergeResult(added=added, updated=updated, unchanged=unchanged)
     log.info("merged prompts: %d added, %d updated, %d unchanged", result.added, result.updated, result.unchanged)
     return result
 

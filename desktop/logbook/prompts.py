@@ -7,6 +7,7 @@ keeps the total and the count so the average is exact.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from desktop.logbook.db import LogbookDB
@@ -41,6 +42,10 @@ class Prompt:
 
 
 _COLUMNS = "id, title, text, author, tags, uses, rating_total, rating_count, created_at, updated_at"
+
+
+def _content_key(title: str, text: str) -> tuple[str, str]:
+    return title.strip(), text.strip()
 
 
 def _row_to_prompt(r: tuple[object, ...]) -> Prompt:
@@ -130,3 +135,54 @@ class PromptLibrary:
         if found is None:
             raise KeyError(prompt_id)
         return found
+
+    def merge(self, incoming: Sequence[Prompt]) -> tuple[int, int, int]:
+        """Merge prompts from another PC, keeping their timestamps and counts; returns (added, updated, unchanged).
+
+        By id, never twice (nor the same title+text under a new id); the newer ``updated_at`` keeps its
+        wording; uses and (total, count) ratings merge with max, so importing the same file again changes
+        nothing. One transaction. The rules are explained in :mod:`desktop.prompt_share`.
+        """
+        added = updated = unchanged = 0
+        stamp = now_iso()
+        cols = [c.strip() for c in _COLUMNS.split(",")]
+        with self._db.write() as db:
+            rows = db.execute(f"SELECT {_COLUMNS} FROM prompts").fetchall()
+            local = {str(r[0]): dict(zip(cols, r, strict=True)) for r in rows}
+            by_content = {_content_key(str(r["title"]), str(r["text"])): i for i, r in local.items()}
+            for p in incoming:
+                mine = local.get(p.id)
+                if mine is None:
+                    if _content_key(p.title, p.text) in by_content:
+                        unchanged += 1
+                        continue
+                    row = {
+                        "id": p.id, "title": p.title, "text": p.text, "author": p.author,
+                        "tags": join_tags(p.tags), "uses": p.uses, "rating_total": p.rating_total,
+                        "rating_count": p.rating_count, "created_at": p.created_at or stamp,
+                        "updated_at": p.updated_at or stamp,
+                    }
+                    db.table("prompts").insert(row)
+                    local[p.id] = row
+                    by_content[_content_key(p.title, p.text)] = p.id
+                    added += 1
+                    continue
+                new = dict(mine)
+                if p.updated_at and p.updated_at > str(mine["updated_at"]):
+                    new.update(title=p.title, text=p.text, author=p.author, tags=join_tags(p.tags),
+                               updated_at=p.updated_at)
+                new["uses"] = max(int(mine["uses"]), p.uses)
+                if p.rating_count > int(mine["rating_count"]):
+                    new["rating_total"], new["rating_count"] = p.rating_total, p.rating_count
+                if new == mine:
+                    unchanged += 1
+                    continue
+                db.execute(
+                    "UPDATE prompts SET title = ?, text = ?, author = ?, tags = ?, uses = ?, rating_total = ?, "
+                    "rating_count = ?, updated_at = ? WHERE id = ?",
+                    [new["title"], new["text"], new["author"], new["tags"], new["uses"], new["rating_total"],
+                     new["rating_count"], new["updated_at"], p.id],
+                )
+                local[p.id] = new
+                updated += 1
+        return added, updated, unchanged
