@@ -14,7 +14,6 @@ CATALOG: dict[str, str] = {
     "ナレッジ": "Knowledge",
     "モデル": "Model",
     "設定": "Settings",
-    "この画面は準備中です。": "This page is not available yet.",
     "現場の声をすばやく記録: {keys}": "Capture a floor note quickly: {keys}",
     "この PC の中だけで動きます。ネットワークには接続しません。": "Runs on this PC only. It never connects to the network.",
     "オフライン": "Offline",

@@ -5,9 +5,9 @@ Signals: ``languageChanged(str)`` after the texts were rebuilt in the new langua
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +20,12 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.services import Services
+from desktop.services import Services, lower_background_threads
 from ui import catalog_core  # noqa: F401 — registers the English catalogue
 from ui.i18n import set_language, t
 from ui.workers import guard_true_refcount, shutdown_workers, workers
@@ -64,26 +63,9 @@ MODEL_STATE_TEXT = {
 }
 
 
-def _load_class(spec: PageSpec) -> Callable[[Services, QWidget | None], QWidget] | None:
-    try:
-        module = importlib.import_module(spec.module)
-    except ModuleNotFoundError as exc:
-        if exc.name != spec.module:  # a real import error inside the page: show it, don't hide it
-            raise
-        return None
-    cls: Any = getattr(module, spec.cls, None)
-    return cls if isinstance(cls, type) else None
-
-
-class _Placeholder(QWidget):
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.title = title
-        layout = QVBoxLayout(self)
-        label = QLabel(t("この画面は準備中です。"))
-        label.setObjectName("hint")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(label)
+def _load_class(spec: PageSpec) -> Callable[[Services, QWidget | None], QWidget]:
+    cls: Any = getattr(importlib.import_module(spec.module), spec.cls)
+    return cls
 
 
 class MainWindow(QMainWindow):
@@ -95,6 +77,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.services = services
         self.pages: dict[str, QWidget] = {}
+        self._ui_thread_id = threading.get_native_id()
         self.setMinimumSize(QSize(760, 500))  # 1366×768 at 150 % scaling is 910×512 logical pixels
         self._build()
         self._restore_geometry()
@@ -169,8 +152,7 @@ class MainWindow(QMainWindow):
             return existing
         index = [spec.key for spec in PAGES].index(key)
         spec = PAGES[index]
-        cls = _load_class(spec)
-        page: QWidget = cls(self.services, None) if cls is not None else _Placeholder(t(spec.title_ja))
+        page: QWidget = _load_class(spec)(self.services, None)
         holder = self.stack.widget(index)
         current = self.stack.currentIndex()
         self.stack.insertWidget(index, page)
@@ -190,8 +172,7 @@ class MainWindow(QMainWindow):
 
         def op() -> None:
             for name in modules:
-                with contextlib.suppress(ModuleNotFoundError):
-                    importlib.import_module(name)
+                importlib.import_module(name)
 
         workers().run("preload pages", op, owner=self)
 
@@ -221,6 +202,7 @@ class MainWindow(QMainWindow):
     # -- status bar -------------------------------------------------------------------------------
     def refresh_status(self) -> None:
         guard_true_refcount()
+        lower_background_threads(self._ui_thread_id)
         runtime = self.services.runtime
         state = str(getattr(runtime, "state", "none"))
         text = t(MODEL_STATE_TEXT.get(state, "モデル: なし(抜粋で回答)"))
@@ -233,12 +215,9 @@ class MainWindow(QMainWindow):
 
     # -- quick capture ----------------------------------------------------------------------------
     def open_quick_capture(self) -> None:
-        try:
-            module: Any = importlib.import_module("ui.dialogs.note_capture")
-        except ModuleNotFoundError:
-            QMessageBox.information(self, t("総務デスク"), t("この画面は準備中です。"))
-            return
-        dialog = module.NoteCaptureDialog(self.services, self)
+        from ui.dialogs.note_capture import NoteCaptureDialog
+
+        dialog = NoteCaptureDialog(self.services, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dialog.open()
 

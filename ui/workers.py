@@ -31,20 +31,23 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# PySide6 6.12.0 drops one reference to ``True`` on every signal emission that reaches a Python callable
-# (checked here: 100 emissions of a no-argument signal -> sys.getrefcount(True) falls by 100; 6.11.3 is
-# fine). Once the count reaches zero CPython aborts ("bool_dealloc: deallocating True or False"). Until the
-# dependency is pinned below 6.12, add back what the bug takes: the count is raised directly (a list of
-# spare references would be freed at interpreter exit and bring the abort back). The main window tops it
-# up from its status timer.
+# PySide6 6.12.0 drops references it does not own: one to ``True`` on every signal emission that reaches a
+# Python callable, and some to ``None`` (checked here: 100 emissions of a no-argument signal make
+# sys.getrefcount(True) fall by 100; PySide6 6.11.3 is fine). When a count reaches zero CPython aborts
+# ("bool_dealloc: deallocating True or False" / "none_dealloc"). Until the dependency is pinned below 6.12,
+# add back what the bug takes: the counts are raised directly (a list of spare references would be freed at
+# interpreter exit and bring the abort back). The main window tops them up from its status timer.
 _BUGGY_PYSIDE = PySide6.__version__ == "6.12.0" and sys.implementation.name == "cpython"
 _REFILL = 1_000_000
 
 
 def guard_true_refcount() -> None:
-    """Keep ``True``'s reference count far from zero on PySide6 6.12.0 (a no-op on other versions)."""
-    if _BUGGY_PYSIDE and sys.getrefcount(True) < _REFILL // 2:
-        ctypes.c_ssize_t.from_address(id(True)).value += _REFILL
+    """Keep the reference counts of ``True``, ``False`` and ``None`` far from zero on PySide6 6.12.0."""
+    if not _BUGGY_PYSIDE:
+        return
+    for singleton in (True, False, None):
+        if sys.getrefcount(singleton) < _REFILL // 2:
+            ctypes.c_ssize_t.from_address(id(singleton)).value += _REFILL
 
 
 guard_true_refcount()

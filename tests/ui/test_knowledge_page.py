@@ -40,13 +40,13 @@ def test_add_folder_indexes_off_the_ui_thread_and_lists_failures(
 ) -> None:
     with_broken_file(demo_docs)
     threads: list[int] = []
-    real_index = services.kb.index
+    real_index = services.index
 
     def index(*args: Any, **kwargs: Any) -> Any:
         threads.append(threading.get_ident())
         yield from real_index(*args, **kwargs)
 
-    monkeypatch.setattr(services.kb, "index", index)
+    monkeypatch.setattr(services, "index", index)
     states: list[str] = []
     page.indexStateChanged.connect(states.append)
     with qtbot.waitSignal(page.indexFinished, timeout=120_000):

@@ -259,6 +259,9 @@ class AnswerPage(QWidget):
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self._log_settled_search)
+        self._hint_timer = QTimer(self)
+        self._hint_timer.setInterval(1000)
+        self._hint_timer.timeout.connect(self._update_model_hint)
         focus = QShortcut(QKeySequence("Ctrl+L"), self)
         focus.activated.connect(self.focus_search)
         self._show_empty_results()
@@ -268,6 +271,11 @@ class AnswerPage(QWidget):
     def activated(self) -> None:
         self.focus_search()
         self._update_model_hint()
+        self._hint_timer.start()
+
+    def hideEvent(self, event: Any) -> None:
+        self._hint_timer.stop()
+        super().hideEvent(event)
 
     def focus_search(self) -> None:
         self.search_box.setFocus()
@@ -375,6 +383,9 @@ class AnswerPage(QWidget):
         self.stop()
         if self._started_at is None:
             self._started_at = time.monotonic()
+        if self._debounce.isActive() or not self.hits:
+            self._debounce.stop()
+            self.search_now()  # the results beside the answer are for this very question
         self.state = AnswerState(question=question)
         self.gap_label.hide()
         self._render_answer()
@@ -545,11 +556,8 @@ class AnswerPage(QWidget):
         }
 
     def record_inquiry(self) -> None:
-        try:
-            from ui.dialogs.inquiry_form import InquiryFormDialog
-        except ModuleNotFoundError:
-            log.warning("the inquiry form is not available")
-            return
+        from ui.dialogs.inquiry_form import InquiryFormDialog
+
         dialog = InquiryFormDialog(self.services, self, self.inquiry_prefill())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dialog.open()
@@ -588,6 +596,7 @@ class AnswerPage(QWidget):
         workers().run(name, lambda: op(book), done, lambda e: log.warning("%s failed: %r", name, e), owner=self)
 
     def teardown(self) -> None:
+        self._hint_timer.stop()
         self.stop()
         if self.viewer is not None:
             self.viewer.close()

@@ -295,7 +295,7 @@ class KnowledgePage(QWidget):
         def factory(cancel: threading.Event) -> Iterator[Any]:
             services.stop_watch()  # one writer at a time
             try:
-                yield from services.kb.index(folders=[Path(f) for f in folders] if folders else None, cancel=cancel)
+                yield from services.index(folders=[Path(f) for f in folders] if folders else None, cancel=cancel)
             finally:
                 if not cancel.is_set():
                     services.start_watch(bridge.changed.emit)
