@@ -45,6 +45,11 @@ CATALOG: dict[str, str] = {
     "AIで回答": "Answer with AI",
     "停止": "Stop",
     "コピー": "Copy",
+    "この回答は役に立ちましたか?": "Was this answer helpful?",
+    "評価をありがとうございました。": "Thank you for rating it.",
+    "質問・回答・出典・経過時間を入れた問い合わせ記録を開きます": (
+        "Opens an inquiry record filled in with the question, answer, sources and time spent"
+    ),
     "役に立った": "Helpful",
     "役に立たない": "Not helpful",
     "問い合わせとして記録": "Log as inquiry",
@@ -170,6 +175,7 @@ CATALOG: dict[str, str] = {
     "コピー中 {done} / {total}": "Copying {done} / {total}",
     "使用中のモデル": "Active model",
     "この PC にあるモデル": "Models on this PC",
+    "ファイル名": "File name",
     "種類": "Kind",
     "大きさ": "Size",
     "動作の設定": "Settings",

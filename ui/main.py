@@ -6,22 +6,41 @@ import gc
 import sys
 import threading
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from desktop.services import Services
 from ui import style
 from ui.i18n import set_language, t
 
+_qt_translator: QTranslator | None = None
+
+
+def install_qt_translations(app: QApplication, language: str) -> None:
+    """Qt's own texts (OK/Cancel, file dialogs) in the app's language; English needs none."""
+    global _qt_translator
+    if _qt_translator is not None:
+        app.removeTranslator(_qt_translator)
+        _qt_translator = None
+    if language != "ja":
+        return
+    translator = QTranslator(app)
+    if translator.load(QLocale(QLocale.Language.Japanese), "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(translator)
+        _qt_translator = translator
+
 
 def application() -> QApplication:
-    """The QApplication (created once), with the app's name, font stack and stylesheet."""
+    """The QApplication (created once), with the app's name, font stack, stylesheet and Qt's translations."""
+    from ui.i18n import language
+
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
     app.setApplicationName("SoumuDesk")
     app.setApplicationDisplayName("総務デスク")
     style.apply(app)
+    install_qt_translations(app, language())
     return app
 
 

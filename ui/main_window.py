@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -89,6 +90,8 @@ class MainWindow(QMainWindow):
         self._status_timer.timeout.connect(self.refresh_status)
         self._status_timer.start()
         self.refresh_status()
+        knowledge: Any = self.pages["knowledge"]
+        QTimer.singleShot(0, knowledge.refresh)  # the index's state in the status bar from the start
 
     # -- building ----------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -227,6 +230,11 @@ class MainWindow(QMainWindow):
         self.services.settings.ui.language = language
         self.services.save_settings()
         set_language(language)
+        from ui.main import install_qt_translations
+
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            install_qt_translations(app, language)
         current = self.stack.currentIndex()
         self.sidebar.blockSignals(True)
         self.sidebar.clear()

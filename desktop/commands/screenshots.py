@@ -25,7 +25,7 @@ HELP = "各画面をデモデータでPNGに描画 / render every page to PNG wi
 DEMO_LOGBOOK = REPO_ROOT / "desktop" / "data" / "demo_logbook.json"
 DEMO_DOCS_FOLDER = "demo-documents"  # inside the data home
 NOT_DOCUMENTS = {"README.md", "QUESTIONS.md"}
-QUESTION = {"ja": "慶弔休暇は何日もらえますか?", "en": "慶弔休暇は何日もらえますか?"}
+QUESTION = {"ja": "出張の日当はいくらですか?", "en": "出張の日当はいくらですか?"}  # the demo documents are Japanese
 PAGES = ("answer", "notes", "inquiries", "insights", "knowledge", "model", "settings")
 WINDOW_SIZE = (1360, 860)
 

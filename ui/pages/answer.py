@@ -228,20 +228,29 @@ class AnswerPage(QWidget):
         self.gap_label.setWordWrap(True)
         self.gap_label.hide()
         right.addWidget(self.gap_label)
+        rating = QHBoxLayout()
+        self.rating_label = QLabel(t("この回答は役に立ちましたか?"))
+        self.rating_label.setObjectName("muted")
+        self.good_button = QPushButton(t("役に立った"))
+        self.good_button.clicked.connect(lambda: self.rate("good"))
+        self.bad_button = QPushButton(t("役に立たない"))
+        self.bad_button.clicked.connect(lambda: self.rate("bad"))
+        rating.addWidget(self.rating_label)
+        rating.addWidget(self.good_button)
+        rating.addWidget(self.bad_button)
+        rating.addStretch(1)
+        right.addLayout(rating)
         actions = QHBoxLayout()
         self.stop_button = QPushButton(t("停止"))
         self.stop_button.clicked.connect(self.stop)
         self.copy_button = QPushButton(t("コピー"))
         self.copy_button.clicked.connect(self.copy_answer)
-        self.good_button = QPushButton(t("役に立った"))
-        self.good_button.clicked.connect(lambda: self.rate("good"))
-        self.bad_button = QPushButton(t("役に立たない"))
-        self.bad_button.clicked.connect(lambda: self.rate("bad"))
         self.record_button = QPushButton(t("問い合わせとして記録"))
         self.record_button.setObjectName("primary")
+        self.record_button.setToolTip(t("質問・回答・出典・経過時間を入れた問い合わせ記録を開きます"))
         self.record_button.clicked.connect(self.record_inquiry)
-        for b in (self.stop_button, self.copy_button, self.good_button, self.bad_button):
-            actions.addWidget(b)
+        actions.addWidget(self.stop_button)
+        actions.addWidget(self.copy_button)
         actions.addStretch(1)
         actions.addWidget(self.record_button)
         right.addLayout(actions)
@@ -514,8 +523,15 @@ class AnswerPage(QWidget):
         has_answer = bool(self.state.question) and self.state.finished
         self.stop_button.setEnabled(running)
         self.copy_button.setEnabled(has_answer and bool(self.state.text))
-        self.good_button.setEnabled(has_answer and not self.state.rating)
-        self.bad_button.setEnabled(has_answer and not self.state.rating)
+        rateable = has_answer and bool(self.state.text) and not self.state.rating
+        for w in (self.rating_label, self.good_button, self.bad_button):
+            w.setVisible(has_answer and bool(self.state.text))
+        self.good_button.setEnabled(rateable)
+        self.bad_button.setEnabled(rateable)
+        if self.state.rating:
+            self.rating_label.setText(t("評価をありがとうございました。"))
+        else:
+            self.rating_label.setText(t("この回答は役に立ちましたか?"))
         self.record_button.setEnabled(bool(self.search_box.text().strip()) or has_answer)
 
     # -- after the answer --------------------------------------------------------------------------
