@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import sys
@@ -35,7 +36,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from desktop.answering import Answer, AnswerDone, Answerer, runtime_config  # noqa: E402
+from desktop.answering import Answer, AnswerDone, Answerer, AnswerToken, runtime_config  # noqa: E402
 from desktop.settings import Settings  # noqa: E402
 from kb import KnowledgeBase  # noqa: E402
 from local_models import ModelRuntime  # noqa: E402
@@ -66,6 +67,18 @@ def score(item: dict[str, Any], answer: Answer) -> dict[str, Any]:
         cite_ok |= cites
         both_ok |= has and cites
     return {"facts": facts_ok, "citation": cite_ok, "facts_and_citation": both_ok, "grounded": answer.grounded}
+
+
+def score_raw(item: dict[str, Any], raw: str, answer: Answer) -> dict[str, Any]:
+    """The model's text before the citation check, scored the same way (its [n] mapped to the passages)."""
+    if item.get("out_of_scope") or not raw:
+        return {}
+    text = norm(raw)
+    by_n = {s.n: Path(s.path).name for s in answer.sources}
+    cited = {by_n[int(n)] for n in re.findall(r"\[(\d{1,2})\]", raw) if int(n) in by_n}
+    facts = any(all(norm(f) in text for f in alt["facts"]) for alt in item["answers"])
+    cites = any(alt["doc"] in cited for alt in item["answers"])
+    return {"raw_facts": facts, "raw_citation": cites, "raw": raw}
 
 
 def index_realdocs(home: Path) -> KnowledgeBase:
@@ -117,8 +130,11 @@ def main() -> int:
         for item in items:
             t0 = time.perf_counter()
             final: Answer | None = None
+            tokens: list[str] = []
             for event in answerer.ask(item["question"], args.k):
-                if isinstance(event, AnswerDone):
+                if isinstance(event, AnswerToken):
+                    tokens.append(event.text)
+                elif isinstance(event, AnswerDone):
                     final = event.answer
             assert final is not None
             elapsed = time.perf_counter() - t0
@@ -127,6 +143,8 @@ def main() -> int:
                    "coverage": round(final.coverage, 3),
                    "cited": [f"{Path(s.path).name} {s.location}" for s in final.cited_sources],
                    "seconds": round(elapsed, 2), **score(item, final)}
+            if runtime is not None and final.grounded:
+                row.update(score_raw(item, "".join(tokens).strip(), final))
             rows.append(row)
             flag = "".join("✓" if row.get(k) else "✗" for k in ("facts", "citation", "not_found") if k in row)
             print(f"{item['id']} {flag} {elapsed:5.1f}s cov={final.coverage:.2f} {final.answer[:90]!r}",
@@ -154,6 +172,9 @@ def main() -> int:
     ]
     if runtime is not None:
         used = sum(1 for r in inscope if r["model"])
+        raw = [r for r in inscope if "raw_facts" in r]
+        lines.append(f"| same model, its text before the citation check | {share(raw, 'raw_facts')} | "
+                     f"{share(raw, 'raw_citation')} | – | – | – | – |")
         lines.append(f"\nModel text kept after the citation check: {used}/{len(inscope)}; "
                      f"extractive fallback: {sum(1 for r in inscope if r['extractive'])}.")
     print("\n".join(lines))
