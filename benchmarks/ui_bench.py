@@ -115,7 +115,9 @@ def pump(until: Any, timeout: float) -> bool:
     return False
 
 
-def stall_bench(n_files: int, model: str, idle_seconds: float = 30.0) -> dict[str, Any]:
+def stall_bench(n_files: int, model: str, idle_seconds: float = 30.0, index_mode: str = "process") -> dict[str, Any]:
+    """``index_mode`` "process" is the app (indexing in a child process); "thread" indexes on a pool thread of
+    the app's own process, the baseline the child process is measured against."""
     from desktop.commands.screenshots import demo_documents
     from desktop.context import Context
     from desktop.services import Services
@@ -132,6 +134,8 @@ def stall_bench(n_files: int, model: str, idle_seconds: float = 30.0) -> dict[st
             ctx.settings.model.active = model
         ctx.settings.kb.watch = False
         services = Services(ctx)
+        if index_mode == "thread":
+            services.index = services.kb.index  # type: ignore[method-assign]
         docs = demo_documents(ctx.home.root)
         for _ in services.kb.index(folders=[docs]):  # the answer's documents, before the measured run
             pass
@@ -175,6 +179,7 @@ def stall_bench(n_files: int, model: str, idle_seconds: float = 30.0) -> dict[st
         loaded = beat.summary()
         status = services.kb.status()
         result = {
+            "index_mode": index_mode,
             "files": n_files,
             "load_seconds": round(time.perf_counter() - t0, 1),
             "indexed_files": status.files,
@@ -278,6 +283,7 @@ def main() -> int:
     parser.add_argument("--launch-runs", type=int, default=5)
     parser.add_argument("--skip-stall", action="store_true")
     parser.add_argument("--idle-seconds", type=float, default=30.0, help="length of the idle baseline")
+    parser.add_argument("--compare", action="store_true", help="also run with indexing on a thread (baseline)")
     args = parser.parse_args()
     result: dict[str, Any] = {"machine": machine()}
     result["launch"] = launch_bench(args.launch_runs, args.model)
@@ -285,6 +291,9 @@ def main() -> int:
     if not args.skip_stall:
         result["stall"] = stall_bench(args.files, args.model, args.idle_seconds)
         print(json.dumps(result["stall"], ensure_ascii=False), file=sys.stderr)
+        if args.compare:
+            result["stall_thread_baseline"] = stall_bench(args.files, args.model, args.idle_seconds, "thread")
+            print(json.dumps(result["stall_thread_baseline"], ensure_ascii=False), file=sys.stderr)
     result["machine"]["load_avg_after"] = os.getloadavg()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "ui_bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
