@@ -90,8 +90,7 @@ class MainWindow(QMainWindow):
         self._status_timer.timeout.connect(self.refresh_status)
         self._status_timer.start()
         self.refresh_status()
-        knowledge: Any = self.pages["knowledge"]
-        QTimer.singleShot(0, knowledge.refresh)  # the index's state in the status bar from the start
+        QTimer.singleShot(0, self, self._first_refresh)  # the index's state in the status bar from the start
 
     # -- building ----------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -212,6 +211,11 @@ class MainWindow(QMainWindow):
         self.model_status.setText(text)
         error = getattr(runtime, "error", None)
         self.model_status.setToolTip(str(error) if state == "error" and error else "")
+
+    def _first_refresh(self) -> None:
+        knowledge: Any = self.pages.get("knowledge")
+        if knowledge is not None and self.isVisible():
+            knowledge.refresh()
 
     def _set_index_status(self, text: str) -> None:
         self.index_status.setText(text)

@@ -257,7 +257,10 @@ class Workers(QObject):
                 raise RuntimeError("workers are shut down")
             self._jobs.add(job)
         if owner is not None:
-            owner.destroyed.connect(job.close)
+            try:
+                owner.destroyed.connect(job.close)
+            except RuntimeError:  # the owner is already gone: nobody is left to deliver to
+                job.close()
         job._on_end = self._forget
         self._pool.start(_Runnable(job, body))
         return job

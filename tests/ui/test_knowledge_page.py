@@ -23,6 +23,12 @@ def page(qtbot: Any, services: Services) -> KnowledgePage:
     return p
 
 
+def cell(table: Any, row: int, col: int) -> str:
+    item = table.item(row, col)
+    assert item is not None
+    return str(item.text())
+
+
 def with_broken_file(folder: Path) -> Path:
     (folder / "壊れた資料.pdf").write_bytes(b"%PDF-1.7 this is not really a pdf")
     return folder
@@ -58,10 +64,10 @@ def test_add_folder_indexes_off_the_ui_thread_and_lists_failures(
     assert [Path(s.path) for s in status.sources] == [demo_docs.resolve()]
     assert status.files >= 8
     assert page.sources_table.rowCount() == 1
-    assert page.sources_table.item(0, 0).text() == str(demo_docs.resolve())
+    assert cell(page.sources_table, 0, 0) == str(demo_docs.resolve())
     assert page.failures_table.rowCount() == 1
-    assert page.failures_table.item(0, 0).text() == "壊れた資料.pdf"
-    reason_ja = page.failures_table.item(0, 1).text()
+    assert cell(page.failures_table, 0, 0) == "壊れた資料.pdf"
+    reason_ja = cell(page.failures_table, 0, 1)
     assert reason_ja and reason_ja == status.failures[0].reason_ja
     assert "完了" in page.progress_label.text()
     assert not page.progress.isVisible()
@@ -72,7 +78,7 @@ def test_add_folder_indexes_off_the_ui_thread_and_lists_failures(
     qtbot.addWidget(en_page)
     with qtbot.waitSignal(en_page.statusRefreshed, timeout=10_000):
         en_page.refresh()
-    assert en_page.failures_table.item(0, 1).text() == status.failures[0].reason_en
+    assert cell(en_page.failures_table, 0, 1) == status.failures[0].reason_en
 
 
 def test_reindex_of_unchanged_files_reads_nothing(qtbot: Any, page: KnowledgePage, indexed: Services) -> None:

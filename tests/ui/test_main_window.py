@@ -32,7 +32,7 @@ def test_sidebar_has_the_seven_pages_and_each_opens(qtbot: Any, window: MainWind
     assert sidebar_texts(window) == JA_TITLES
     assert window.current_key() == "answer"
     for spec in PAGES:
-        page = window.show_page(spec.key)
+        page: Any = window.show_page(spec.key)
         assert window.stack.currentWidget() is page
         assert page.title == i18n.t(spec.title_ja)
     window.show_page("answer")

@@ -97,5 +97,6 @@ def test_language_switch_rebuilds_the_window_live(qtbot: Any, services: Services
         settings_page.language_box.setCurrentIndex(1)
     assert window.sidebar.item(0).text() == "Answer"
     assert window.current_key() == "settings"
-    assert window.page("settings").title == "Settings"
+    settings_now: Any = window.page("settings")
+    assert settings_now.title == "Settings"
     assert Settings.load(services.home.settings_file).ui.language == "en"
