@@ -23,9 +23,12 @@ T = TypeVar("T")
 
 @dataclass
 class UiSettings:
-    language: str = "ja"  # "ja" or "en"
-    search_debounce_ms: int = 200
+    """The desktop app's own choices (the 設定 page and the window)."""
+
+    language: str = "ja"  # "ja" or "en"; switched live from the 設定 page
+    search_debounce_ms: int = 200  # pause in typing before the 回答 page searches
     window_geometry: str = ""  # base64 of QWidget.saveGeometry()
+    inquiry_channel: str = "電話"  # channel pre-filled when an answer is logged as an inquiry
 
 
 @dataclass

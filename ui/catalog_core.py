@@ -204,6 +204,12 @@ CATALOG: dict[str, str] = {
     "エラー": "Error",
     # settings page
     "表示言語": "Language",
+    "問い合わせの受付方法(既定)": "Usual inquiry channel",
+    "電話": "Phone",
+    "対面": "In person",
+    "メール": "Email",
+    "チャット": "Chat",
+    "その他": "Other",
     " 月": "",
     "年度の始まり": "Fiscal year starts in month",
     "問い合わせ記録の担当者欄に入ります": "Filled in as the staff member on inquiries",

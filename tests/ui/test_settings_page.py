@@ -29,11 +29,13 @@ def test_shows_data_home_and_saves_fiscal_year_and_name(qtbot: Any, page: Settin
     assert str(services.home.root) in labels
     assert any("SOUMU_DESK_HOME" in t and "--home" in t for t in labels)
     page.fiscal.setValue(1)
+    page.channel.setCurrentIndex(page.channel.findData("メール"))
     page.staff.setText("山田")
     page.staff.editingFinished.emit()
     saved = Settings.load(services.home.settings_file)
     assert saved.logbook.fiscal_year_start_month == 1
     assert saved.logbook.staff_name == "山田"
+    assert saved.ui.inquiry_channel == "メール"
 
 
 def test_key_state_before_and_after_the_logbook_exists(qtbot: Any, page: SettingsPage, services: Services) -> None:

@@ -567,7 +567,7 @@ class AnswerPage(QWidget):
             "question": self.state.question or self.search_box.text().strip(),
             "answer": self.state.text if self.state.finished else "",
             "sources": [_ref_dict(r) for _, r in self.listed_sources()],
-            "channel": "電話",
+            "channel": self.services.settings.ui.inquiry_channel or "電話",
             "minutes": self.minutes_spent(),
         }
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.logbook import CHANNELS
 from desktop.paths import ENV_HOME
 from desktop.secrets import SecretsError, keyring_status
 from desktop.services import Services
@@ -99,6 +100,13 @@ class SettingsPage(QWidget):
         self.fiscal.setValue(s.logbook.fiscal_year_start_month)
         self.fiscal.valueChanged.connect(self._fiscal_changed)
         form.addRow(t("年度の始まり"), self.fiscal)
+        self.channel = QComboBox()
+        for name in CHANNELS:
+            self.channel.addItem(t(name), name)
+        index = self.channel.findData(s.ui.inquiry_channel)
+        self.channel.setCurrentIndex(max(0, index))
+        self.channel.currentIndexChanged.connect(self._channel_changed)
+        form.addRow(t("問い合わせの受付方法(既定)"), self.channel)
         self.staff = QLineEdit(s.logbook.staff_name)
         self.staff.setPlaceholderText(t("問い合わせ記録の担当者欄に入ります"))
         self.staff.editingFinished.connect(self._staff_changed)
@@ -240,6 +248,10 @@ class SettingsPage(QWidget):
 
     def _fiscal_changed(self, value: int) -> None:
         self.services.settings.logbook.fiscal_year_start_month = int(value)
+        self.services.save_settings()
+
+    def _channel_changed(self, index: int) -> None:
+        self.services.settings.ui.inquiry_channel = str(self.channel.itemData(index))
         self.services.save_settings()
 
     def _staff_changed(self) -> None:
