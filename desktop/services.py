@@ -171,6 +171,8 @@ class Services:
         self._logbook: Logbook | None = None
         self._logbook_lock = threading.Lock()
         self._watcher: Any = None
+        # set by the UI (the ナレッジ page); called from the watcher's thread with the changed paths
+        self.kb_change_listener: Callable[[list[str]], None] | None = None
         self._watch_lock = threading.Lock()
 
     # -- context ---------------------------------------------------------------------------------
@@ -240,15 +242,23 @@ class Services:
             self.home.kb_dir, folders, cancel, poll_network_shares=self.settings.kb.poll_network_shares
         )
 
-    def start_watch(self, on_change: Callable[[list[str]], None] | None = None) -> None:
+    def start_watch(self) -> None:
         """Start keeping the index current (when the settings say so). Blocking for a moment: call it
-        off the UI thread. ``on_change(paths)`` is called from the watcher's thread."""
+        off the UI thread. :attr:`kb_change_listener` hears about each change, from the watcher's thread."""
         with self._watch_lock:
             if self._watcher is None and self.settings.kb.watch:
                 try:
-                    self._watcher = self.kb.watch(on_change=on_change)
+                    self._watcher = self.kb.watch(on_change=self._kb_changed)
                 except Exception:
                     log.exception("could not start watching the sources")
+
+    def _kb_changed(self, paths: list[str]) -> None:
+        listener = self.kb_change_listener
+        if listener is not None:
+            try:
+                listener(paths)
+            except RuntimeError:  # the UI object behind the listener is gone (e.g. rebuilt for a language)
+                log.debug("index change listener is gone")
 
     def stop_watch(self) -> None:
         """Stop watching and join the watcher's threads (off the UI thread)."""

@@ -113,3 +113,20 @@ def test_remove_folder_after_confirmation(
         page.remove_selected()
     assert page.status.sources == []
     assert indexed.kb.search("慶弔休暇") == []
+
+
+def test_watching_starts_after_indexing_and_reports_changes(
+    qtbot: Any, page: KnowledgePage, indexed: Services, demo_docs: Path
+) -> None:
+    indexed.settings.kb.watch = True
+    with qtbot.waitSignal(page.indexFinished, timeout=120_000):
+        page.start_background()
+    qtbot.waitUntil(lambda: indexed.watching, timeout=10_000)
+    qtbot.waitUntil(lambda: "監視しています" in page.watch_label.text(), timeout=10_000)
+    with qtbot.waitSignal(
+        page.indexStateChanged, timeout=30_000, check_params_cb=lambda text: "反映しました" in text
+    ):
+        (demo_docs / "新しい通知.txt").write_text("第1条 新しい規程です。テレワーク手当は月3,000円。", encoding="utf-8")
+    qtbot.waitUntil(lambda: bool(indexed.kb.search("テレワーク手当")), timeout=10_000)
+    page.teardown()
+    indexed.stop_watch()

@@ -74,6 +74,7 @@ class KnowledgePage(QWidget):
         self.last_progress: Any = None
         self._bridge = _ChangeBridge(self)
         self._bridge.changed.connect(self._on_watched_change)
+        services.kb_change_listener = self._bridge.changed.emit  # the newest page hears the watcher
         self._build()
 
     # -- layout -------------------------------------------------------------------------------------
@@ -277,7 +278,7 @@ class KnowledgePage(QWidget):
         def op() -> None:
             services.stop_watch()
             services.kb.remove_source(folder)
-            services.start_watch(self._bridge.changed.emit)
+            services.start_watch()
 
         workers().run("kb.remove_source", op, lambda _: self.refresh(), self._show_error, owner=self)
 
@@ -290,7 +291,6 @@ class KnowledgePage(QWidget):
         if self.indexing:
             return
         services = self.services
-        bridge = self._bridge
 
         def factory(cancel: threading.Event) -> Iterator[Any]:
             services.stop_watch()  # one writer at a time
@@ -298,7 +298,7 @@ class KnowledgePage(QWidget):
                 yield from services.index(folders=[Path(f) for f in folders] if folders else None, cancel=cancel)
             finally:
                 if not cancel.is_set():
-                    services.start_watch(bridge.changed.emit)
+                    services.start_watch()
 
         self.last_progress = None
         self.progress.show()
