@@ -32,7 +32,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from kb import KnowledgeBase
+    from kb import KbError, KnowledgeBase
 
     runtime: ModelRuntime | None = None
     if not args.no_model:
@@ -54,10 +54,20 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 # never waits for it.
                 runtime = ModelRuntime(runtime_config(ctx.settings))
                 runtime.load(path)
-    kbase = KnowledgeBase(ctx.home.kb_dir)
+    try:
+        kbase = KnowledgeBase(ctx.home.kb_dir)
+    except KbError as exc:
+        if runtime is not None:
+            runtime.close()
+        print(f"知識ベースを開けません: {exc.message_ja}\ncannot open the knowledge base: {exc.message_en}",
+              file=sys.stderr)
+        return 1
     try:
         answerer = Answerer(kbase, runtime, ctx.settings)
         final = _stream(answerer, args)
+    except KbError as exc:
+        print(f"検索できませんでした: {exc.message_ja}\nsearch failed: {exc.message_en}", file=sys.stderr)
+        return 1
     finally:
         kbase.close()
         if runtime is not None:
