@@ -6,7 +6,7 @@ import gc
 import sys
 import threading
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTimer, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from desktop.services import Services
@@ -116,7 +116,7 @@ def show_recovery_key(parent: QWidget, key: str) -> None:
         + f"\n\n{key}\n\n"
         + t("キーリングが消えたときやパスフレーズを忘れたときに、この回復キーで記録を取り戻せます。この画面は二度と表示されません。")
     )
-    box.setTextInteractionFlags(box.textInteractionFlags())
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # so it can be copied
     box.exec()
 
 
