@@ -95,5 +95,5 @@ def test_main_flows_open_no_socket(
         assert main(["--home", home, "models", "list", "--json"]) == 0
         assert main(["--home", home, "screenshots", str(shots)]) == 0
     assert out_csv.exists()
-    assert len(list(shots.glob("*.png"))) >= 7
+    assert len(list(shots.glob("*.png"))) >= 9
     assert attempts == [], "network attempts at run time:\n" + "\n".join(attempts)

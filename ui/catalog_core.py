@@ -11,6 +11,7 @@ CATALOG: dict[str, str] = {
     "現場の声": "Floor notes",
     "問い合わせ": "Inquiries",
     "分析": "Insights",
+    "プロンプト集": "Prompt library",
     "ナレッジ": "Knowledge",
     "モデル": "Model",
     "設定": "Settings",

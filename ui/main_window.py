@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from desktop.services import Services, lower_background_threads
 from ui import catalog_core  # noqa: F401 — registers the English catalogue
 from ui.i18n import set_language, t
-from ui.workers import guard_true_refcount, shutdown_workers, workers
+from ui.workers import shutdown_workers, workers
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ PAGES = (
     PageSpec("notes", "現場の声", "ui.pages.notes", "NotesPage"),
     PageSpec("inquiries", "問い合わせ", "ui.pages.inquiries", "InquiriesPage"),
     PageSpec("insights", "分析", "ui.pages.insights", "InsightsPage"),
+    PageSpec("prompts", "プロンプト集", "ui.pages.prompts", "PromptsPage"),
     PageSpec("knowledge", "ナレッジ", "ui.pages.knowledge", "KnowledgePage"),
     PageSpec("model", "モデル", "ui.pages.model", "ModelPage"),
     PageSpec("settings", "設定", "ui.pages.settings", "SettingsPage"),
@@ -203,7 +204,6 @@ class MainWindow(QMainWindow):
 
     # -- status bar -------------------------------------------------------------------------------
     def refresh_status(self) -> None:
-        guard_true_refcount()
         lower_background_threads(self._ui_thread_id)
         runtime = self.services.runtime
         state = str(getattr(runtime, "state", "none"))

@@ -16,42 +16,17 @@ window that is being torn down.
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-import PySide6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-# PySide6 6.12.0 drops references it does not own: one to ``True`` on every signal emission that reaches a
-# Python callable, and some to ``None`` (checked here: 100 emissions of a no-argument signal make
-# sys.getrefcount(True) fall by 100; PySide6 6.11.3 is fine). When a count reaches zero CPython aborts
-# ("bool_dealloc: deallocating True or False" / "none_dealloc"). Until the dependency is pinned below 6.12,
-# add back what the bug takes: the counts are raised directly (a list of spare references would be freed at
-# interpreter exit and bring the abort back). The main window tops them up from its status timer.
-_BUGGY_PYSIDE = PySide6.__version__ == "6.12.0" and sys.implementation.name == "cpython"
-_REFILL = 1_000_000
-
-
-def guard_true_refcount() -> None:
-    """Keep the reference counts of ``True``, ``False`` and ``None`` far from zero on PySide6 6.12.0."""
-    if not _BUGGY_PYSIDE:
-        return
-    for singleton in (True, False, None):
-        if sys.getrefcount(singleton) < _REFILL // 2:
-            ctypes.c_ssize_t.from_address(id(singleton)).value += _REFILL
-
-
-guard_true_refcount()
-
 
 class Job(QObject):
     """One background job.

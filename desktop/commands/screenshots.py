@@ -17,16 +17,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from desktop.commands import COMMAND_HELP
 from desktop.context import Context
 from desktop.paths import REPO_ROOT, demo_kb_dir
 from desktop.settings import Settings
 
-HELP = "各画面をデモデータでPNGに描画 / render every page to PNG with demo data"
+HELP = COMMAND_HELP["screenshots"]
 DEMO_LOGBOOK = REPO_ROOT / "desktop" / "data" / "demo_logbook.json"
 DEMO_DOCS_FOLDER = "demo-documents"  # inside the data home
-NOT_DOCUMENTS = {"README.md", "QUESTIONS.md"}
 QUESTION = {"ja": "出張の日当はいくらですか?", "en": "出張の日当はいくらですか?"}  # the demo documents are Japanese
-PAGES = ("answer", "notes", "inquiries", "insights", "knowledge", "model", "settings")
+PAGES = ("answer", "notes", "inquiries", "insights", "prompts", "knowledge", "model", "settings")
 WINDOW_SIZE = (1360, 860)
 
 
@@ -49,7 +49,7 @@ def demo_documents(home_root: Path) -> Path:
     dest = home_root / DEMO_DOCS_FOLDER
     dest.mkdir(parents=True, exist_ok=True)
     for p in sorted(demo_kb_dir().iterdir()):
-        if p.is_file() and p.name not in NOT_DOCUMENTS and not p.name.startswith("."):
+        if p.is_file() and not p.name.startswith("."):  # kb/demo/.about holds its notes
             target = dest / p.name
             if not target.exists() or target.stat().st_size != p.stat().st_size:
                 shutil.copy2(p, target)
@@ -89,6 +89,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     elif args.model != "auto":
         ctx.settings.model.active = str(Path(args.model).expanduser().resolve())
 
+    from desktop.prompt_share import add_starter_set
     from desktop.secrets import SecretsError
     from desktop.services import Services
 
@@ -105,6 +106,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             print(f"記録を開けません / cannot open the logbook: {exc}", file=sys.stderr)
             return 1
         n_notes, n_inq = load_demo_logbook(book)
+        add_starter_set(book)  # the prompt library page shows the starter prompts
         _progress(f"デモの記録: 現場の声 {n_notes} 件・問い合わせ {n_inq} 件 / demo logbook loaded")
         written = render(services, outdir, args.lang)
     finally:
@@ -189,7 +191,7 @@ def render(services: Any, outdir: Path, lang: str) -> list[Path]:
         pump()
         dialogs = [w for w in app.topLevelWidgets() if w.isVisible() and w is not window and w.isWindow()]
         if dialogs:
-            save(dialogs[-1], "08-quick-capture")
+            save(dialogs[-1], f"{len(PAGES) + 1:02d}-quick-capture")
             dialogs[-1].close()
     finally:
         window.close()

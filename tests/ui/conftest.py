@@ -16,14 +16,13 @@ from ui.workers import shutdown_workers
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_KB = REPO_ROOT / "kb" / "demo"
-NOT_DOCUMENTS = {"README.md", "QUESTIONS.md"}  # the demo folder's own notes, not company documents
 
 
 def copy_demo_docs(dest: Path) -> Path:
-    """The demo knowledge base's documents (without its README/QUESTIONS notes) in ``dest``."""
+    """The demo knowledge base's documents in ``dest`` (its notes live in the hidden ``.about`` folder)."""
     dest.mkdir(parents=True, exist_ok=True)
     for p in sorted(DEMO_KB.iterdir()):
-        if p.is_file() and p.name not in NOT_DOCUMENTS and not p.name.startswith("."):
+        if p.is_file() and not p.name.startswith("."):
             shutil.copy2(p, dest / p.name)
     return dest
 

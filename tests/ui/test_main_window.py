@@ -1,4 +1,4 @@
-"""The main window: seven pages in the sidebar, status bar, the app-wide quick-capture shortcut, geometry
+"""The main window: eight pages in the sidebar, status bar, the app-wide quick-capture shortcut, geometry
 remembered, and every visible string translated in English."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from desktop.services import Services
 from ui import i18n
 from ui.main_window import PAGES, MainWindow
 
-JA_TITLES = ["回答", "現場の声", "問い合わせ", "分析", "ナレッジ", "モデル", "設定"]
+JA_TITLES = ["回答", "現場の声", "問い合わせ", "分析", "プロンプト集", "ナレッジ", "モデル", "設定"]
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def sidebar_texts(w: MainWindow) -> list[str]:
     return [w.sidebar.item(i).text() for i in range(w.sidebar.count())]
 
 
-def test_sidebar_has_the_seven_pages_and_each_opens(qtbot: Any, window: MainWindow) -> None:
+def test_sidebar_has_the_eight_pages_and_each_opens(qtbot: Any, window: MainWindow) -> None:
     assert sidebar_texts(window) == JA_TITLES
     assert window.current_key() == "answer"
     for spec in PAGES:
@@ -74,7 +74,7 @@ def test_geometry_is_remembered(qtbot: Any, indexed: Services) -> None:
 
 def test_every_page_in_english_has_no_missing_translation(qtbot: Any, window: MainWindow) -> None:
     window.set_language("en")
-    assert sidebar_texts(window) == ["Answer", "Floor notes", "Inquiries", "Insights", "Knowledge", "Model", "Settings"]
+    assert sidebar_texts(window) == ["Answer", "Floor notes", "Inquiries", "Insights", "Prompt library", "Knowledge", "Model", "Settings"]
     for spec in PAGES:
         page: QWidget = window.show_page(spec.key)
         activated = getattr(page, "activated", None)

@@ -14,8 +14,8 @@ from desktop.cli import main
 from desktop.commands.screenshots import DEMO_LOGBOOK
 from desktop.context import Context
 
-EXPECTED = ["01-answer", "02-notes", "03-inquiries", "04-insights", "05-knowledge", "06-model", "07-settings",
-            "08-quick-capture"]
+EXPECTED = ["01-answer", "02-notes", "03-inquiries", "04-insights", "05-prompts", "06-knowledge", "07-model",
+            "08-settings", "09-quick-capture"]
 
 
 @pytest.mark.slow
