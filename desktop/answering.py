@@ -352,14 +352,27 @@ def fit_to_context(sources: Sequence[Source], n_ctx: int, max_tokens: int) -> li
 
 
 def _tidy(text: str) -> str:
-    """Plain text for the prompt: HTML tables (Markdown rules embed them) become "cell：cell" lines."""
+    """Plain text for the prompt: HTML and Markdown tables become "cell：cell" lines."""
     if "<" in text:
         text = re.sub(r"</t[dh]>\s*<t[dh][^>]*>", "：", text, flags=re.IGNORECASE)
         text = re.sub(r"</tr>|<br\s*/?>", "\n", text, flags=re.IGNORECASE)
         text = re.sub(r"<[^>\n]{1,200}>", " ", text)
+    if "|" in text:
+        text = "\n".join(_table_row(line) for line in text.split("\n"))
     text = re.sub(r"[ \t\u3000]+", " ", text)
     text = re.sub(r" *\n[ \n]*", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _table_row(line: str) -> str:
+    """A Markdown table row "| 父母の死亡 | 5日 | 〃 |" as "父母の死亡：5日"; separator rows vanish."""
+    stripped = line.strip()
+    if not (stripped.startswith("|") and stripped.endswith("|")):
+        return line
+    cells = [c.strip() for c in stripped.strip("|").split("|")]
+    if all(re.fullmatch(r":?-{2,}:?", c) or not c for c in cells):
+        return ""
+    return "：".join(c for c in cells if c and c not in ("〃", "同上", "-"))
 
 
 def _window(text: str, words: Sequence[str], size: int) -> str:
