@@ -12,18 +12,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -34,6 +31,7 @@ from PySide6.QtWidgets import (
 import ui.dialogs as common
 from desktop.logbook import Inquiry, Source
 from ui import catalog_log  # noqa: F401 — registers the English strings
+from ui.dialogs.record_dialog import RecordDialog
 from ui.i18n import t
 from ui.workers import workers
 
@@ -42,19 +40,16 @@ log = logging.getLogger(__name__)
 SOURCE_ROLE = 0x0100 + 7  # Qt.UserRole + 7: the Source behind a list item
 
 
-class InquiryFormDialog(QDialog):
+class InquiryFormDialog(RecordDialog):
     """Record one inquiry.
 
     Signals: ``saved(Inquiry)`` once it is in the logbook.
     """
 
-    saved = Signal(object)
-
     def __init__(self, services: Any, parent: QWidget | None = None, prefill: Mapping[str, Any] | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.prefill = dict(prefill or {})
-        self._saving = False
         self.setWindowTitle(t("問い合わせを記録"))
         self.setMinimumWidth(620)
         self._build()
@@ -207,50 +202,12 @@ class InquiryFormDialog(QDialog):
             self._show_error(t("質問を入力してください。"))
             self.question.setFocus()
             return
-        self._saving = True
-        self.save_button.setEnabled(False)
-        self.error.setVisible(False)
-        workers().run(
-            "save-inquiry",
-            lambda: self.services.logbook.inquiries.add(inquiry),
-            success=self._saved,
-            failure=self._save_failed,
-            owner=self,
-        )
+        self.start_save("save-inquiry", lambda: self.services.logbook.inquiries.add(inquiry))
 
-    def _saved(self, inquiry: Inquiry) -> None:
-        self._saving = False
-        self.save_button.setEnabled(True)
-        self.saved.emit(inquiry)
-        common.events().inquiry_saved.emit(inquiry)
+    def announce_saved(self, record: Any) -> None:
+        common.events().inquiry_saved.emit(record)
         common.announce(self, t("問い合わせを記録しました"))
-        self.accept()
-
-    def _save_failed(self, exc: BaseException) -> None:
-        self._saving = False
-        self.save_button.setEnabled(True)
-        log.warning("saving an inquiry failed: %s", type(exc).__name__)
-        self._show_error(t("保存できませんでした。入力内容はそのままです。") + "\n" + common.describe(exc))
-
-    def _show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.setVisible(True)
 
     def has_typed_text(self) -> bool:
         typed = (self.question.toPlainText(), self.answer.toPlainText(), self.requester.text())
         return any(s.strip() for s in typed)
-
-    def reject(self) -> None:
-        if self._saving:
-            return
-        if self.has_typed_text():
-            answer = QMessageBox.question(
-                self,
-                t("入力を破棄しますか？"),
-                t("入力した内容は保存されません。破棄してよろしいですか？"),
-                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel,
-            )
-            if answer != QMessageBox.StandardButton.Discard:
-                return
-        super().reject()

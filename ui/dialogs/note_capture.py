@@ -12,17 +12,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QToolButton,
@@ -32,6 +30,7 @@ from PySide6.QtWidgets import (
 
 import ui.dialogs as common
 from ui import catalog_log  # noqa: F401 — registers the English strings
+from ui.dialogs.record_dialog import RecordDialog
 from ui.i18n import t
 from ui.workers import workers
 
@@ -41,13 +40,11 @@ SUGGEST_PAUSE_MS = 1500  # typing pause after which a loaded model is asked for 
 SUGGEST_MIN_CHARS = 12
 
 
-class NoteCaptureDialog(QDialog):
+class NoteCaptureDialog(RecordDialog):
     """Quick floor-note capture.
 
     Signals: ``saved(dict)`` with the stored note, emitted once it is in the logbook.
     """
-
-    saved = Signal(object)
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,7 +54,6 @@ class NoteCaptureDialog(QDialog):
         self._user_chose: set[str] = set()
         self._suggest_job: Any = None
         self._suggested_for = ""
-        self._saving = False
         self._categories: list[str] = list(common.Choices().note_categories)
         self.choices_job: Any = None
         self._build()
@@ -242,50 +238,11 @@ class NoteCaptureDialog(QDialog):
             self._show_error(t("内容を入力してください。"))
             self.text.setFocus()
             return
-        self._saving = True
-        self.save_button.setEnabled(False)
-        self.error.setVisible(False)
-        workers().run(
-            "save-note",
-            lambda: common.add_note(self.services, values),
-            success=self._saved,
-            failure=self._save_failed,
-            owner=self,
-        )
+        self.start_save("save-note", lambda: common.add_note(self.services, values))
 
-    def _saved(self, note: Any) -> None:
-        self._saving = False
-        self.save_button.setEnabled(True)
-        self.saved.emit(note)
-        common.events().note_saved.emit(note)
+    def announce_saved(self, record: Any) -> None:
+        common.events().note_saved.emit(record)
         common.announce(self, t("現場の声を記録しました"))
-        self.accept()
-
-    def _save_failed(self, exc: BaseException) -> None:
-        self._saving = False
-        self.save_button.setEnabled(True)
-        log.warning("saving a floor note failed: %s", type(exc).__name__)
-        self._show_error(t("保存できませんでした。入力内容はそのままです。") + "\n" + common.describe(exc))
-
-    def _show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.setVisible(True)
-
-    def reject(self) -> None:
-        if self._saving:
-            return
-        if self.has_typed_text():
-            answer = QMessageBox.question(
-                self,
-                t("入力を破棄しますか？"),
-                t("入力した内容は保存されません。破棄してよろしいですか？"),
-                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel,
-            )
-            if answer != QMessageBox.StandardButton.Discard:
-                return
-        self._cancel_suggestion()
-        super().reject()
 
     def done(self, result: int) -> None:
         self._cancel_suggestion()
