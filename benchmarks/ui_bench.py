@@ -50,10 +50,10 @@ def machine() -> dict[str, Any]:
 
 
 def make_corpus(dest: Path, n_files: int) -> Path:
-    from desktop.commands.screenshots import NOT_DOCUMENTS
     from desktop.paths import demo_kb_dir
 
-    docs = [p for p in sorted(demo_kb_dir().iterdir()) if p.is_file() and p.name not in NOT_DOCUMENTS]
+    # the demo folder's own notes live in its hidden .about folder
+    docs = [p for p in sorted(demo_kb_dir().iterdir()) if p.is_file() and not p.name.startswith(".")]
     dest.mkdir(parents=True, exist_ok=True)
     i = 0
     while i < n_files:
