@@ -36,9 +36,6 @@ def _index(folder: Path, index_dir: Path) -> KnowledgeBase:
 
 @pytest.fixture
 def demo_index(demo_kb: Path, tmp_path: Path) -> Iterator[KnowledgeBase]:
-    # The demo folder also holds its README and check questions; answers must come from the rules.
-    for extra in ("README.md", "QUESTIONS.md"):
-        (demo_kb / extra).unlink(missing_ok=True)
     kbase = _index(demo_kb, tmp_path / "index")
     yield kbase
     kbase.close()

@@ -26,8 +26,6 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def indexed_home(home: Path, demo_kb: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    for extra in ("README.md", "QUESTIONS.md"):
-        (demo_kb / extra).unlink(missing_ok=True)
     code, _, _ = run(capsys, "--home", str(home), "kb", "index", str(demo_kb))
     assert code == 0
     return home
