@@ -10,43 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 
 import ui.dialogs as common
-from desktop.context import Context
 from desktop.logbook import Note
 from desktop.services import Services
+from tests.ui.helpers import dispose
 from ui.models.log_tables import Column, RecordSortProxy, RecordTableModel
 from ui.pages.notes import NotesPage
-from ui.workers import shutdown_workers
 
 # The offscreen platform warns that it cannot propagate size hints whenever a top-level window is shown.
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 
-def dispose(*widgets: Any) -> None:
-    """Join the workers, then delete the widgets and the finished jobs now, on the UI thread.
-
-    A finished job keeps its callbacks (and through them the page) until its deferred delete runs; left
-    to interpreter exit, a parentless page would be destroyed from inside another object's teardown.
-    """
-    shutdown_workers()
-    for widget in widgets:
-        teardown = getattr(widget, "teardown", None)
-        if teardown is not None:
-            teardown()
-        widget.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-
-
-@pytest.fixture
-def services(data_home: Path) -> Iterator[Services]:
-    s = Services(Context.open())
-    yield s
-    shutdown_workers()
-    s.close()
 
 
 @pytest.fixture
