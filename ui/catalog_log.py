@@ -93,9 +93,6 @@ CATALOG: dict[str, str] = {
     "保存できませんでした：": "Could not save: ",
     "内容を入力してください。": "Please enter the text.",
     "質問を入力してください。": "Please enter the question.",
-    "記録が見つかりません（別の画面で削除された可能性があります）":
-        "Record not found (it may have been deleted elsewhere)",
-    "ファイルに書き込めませんでした：": "Could not write the file: ",
     "（未選択）": "(none)",
     "未選択": "Not chosen",
     "任意": "optional",

@@ -31,7 +31,8 @@ from desktop.logbook import (
     FollowUp,
     Note,
 )
-from ui.i18n import language, t
+from ui.errors import describe  # noqa: F401 — re-exported for the dialogs and pages
+from ui.i18n import t
 
 FALLBACK_CATEGORY = "その他"
 HISTORY_LIMIT = 50
@@ -65,18 +66,6 @@ def events() -> LogbookEvents:
 # --- messages ---------------------------------------------------------------------------------------
 
 
-def describe(exc: BaseException) -> str:
-    """A message for the user: our own errors carry Japanese and English text; others get their type."""
-    ja = getattr(exc, "ja", None)
-    en = getattr(exc, "en", None)
-    if ja and en:
-        return str(en if language() == "en" else ja)
-    if isinstance(exc, KeyError):
-        return t("記録が見つかりません（別の画面で削除された可能性があります）")
-    if isinstance(exc, OSError):
-        return t("ファイルに書き込めませんでした：") + (exc.strerror or type(exc).__name__)
-    text = str(exc).strip()
-    return text or type(exc).__name__
 
 
 def announce(widget: QWidget, message: str, timeout_ms: int = 5000) -> None:

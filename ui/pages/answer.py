@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 from desktop.answering import AnswerDone, Answerer, AnswerToken, PassagesFound, Source
 from desktop.services import Services
 from ui import style
-from ui.i18n import language, t
+from ui.errors import describe
+from ui.i18n import t
 from ui.pages import card, page_layout, section_title
 from ui.viewer import SourceRef, SourceViewer, highlighted_html
 from ui.workers import Job, workers
@@ -326,7 +327,7 @@ class AnswerPage(QWidget):
 
         def failed(exc: BaseException) -> None:
             if seq == self._search_seq:
-                self.search_status.setText(t("検索できませんでした: {error}", error=_message(exc)))
+                self.search_status.setText(t("検索できませんでした: {error}", error=describe(exc)))
                 self.searchFinished.emit()
 
         self._search_job = workers().run("search", op, done, failed, owner=self)
@@ -440,7 +441,7 @@ class AnswerPage(QWidget):
     def _on_answer_failed(self, exc: BaseException) -> None:
         self.state.finished = True
         self._answer_job = None
-        self.state.text = t("回答を作れませんでした: {error}", error=_message(exc))
+        self.state.text = t("回答を作れませんでした: {error}", error=describe(exc))
         self._render_answer()
         self._update_buttons()
         self.answerFinished.emit()
@@ -621,16 +622,6 @@ class AnswerPage(QWidget):
 def _ref_dict(ref: SourceRef) -> dict[str, Any]:
     return {"path": ref.path, "title": ref.title, "location": ref.location}
 
-
-def _message(exc: BaseException) -> str:
-    ja, en = getattr(exc, "message_ja", None) or getattr(exc, "ja", None), getattr(exc, "message_en", None) or getattr(
-        exc, "en", None
-    )
-    if language() == "en" and en:
-        return str(en)
-    if ja:
-        return str(ja)
-    return str(exc) or type(exc).__name__
 
 
 def source_ref(source: Source) -> SourceRef:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import Services
+from ui.errors import describe
 from ui.i18n import language, t
 from ui.pages import card, muted, page_layout, section_title
 from ui.workers import Job, workers
@@ -235,7 +236,7 @@ class KnowledgePage(QWidget):
             self.watch_label.setText(t("フォルダの監視は設定でオフです。変更後は「再索引」を押してください。"))
 
     def _show_error(self, exc: BaseException) -> None:
-        QMessageBox.warning(self, t("ナレッジ"), _message(exc))
+        QMessageBox.warning(self, t("ナレッジ"), describe(exc))
 
     def _update_buttons(self) -> None:
         busy = self.indexing
@@ -349,7 +350,7 @@ class KnowledgePage(QWidget):
     def _on_index_failed(self, exc: BaseException) -> None:
         self._index_job = None
         self._set_progress_idle()
-        self.progress_label.setText(t("索引を更新できませんでした: {error}", error=_message(exc)))
+        self.progress_label.setText(t("索引を更新できませんでした: {error}", error=describe(exc)))
         self.indexStateChanged.emit(t("索引: エラー"))
         self._update_buttons()
         self.indexFinished.emit()
@@ -368,10 +369,3 @@ class KnowledgePage(QWidget):
     def teardown(self) -> None:
         self.cancel_index()
 
-
-def _message(exc: BaseException) -> str:
-    ja = getattr(exc, "message_ja", None)
-    en = getattr(exc, "message_en", None)
-    if language() == "en" and en:
-        return str(en)
-    return str(ja or exc) or type(exc).__name__

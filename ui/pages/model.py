@@ -40,6 +40,7 @@ from desktop.paths import bundled_models_dir
 from desktop.services import Services
 from local_models import RECOMMENDED, ModelEntry, gpu_offload_available, iter_import, scan_models
 from ui import style
+from ui.errors import describe
 from ui.i18n import language, t
 from ui.pages import card, muted, page_layout, section_title
 from ui.workers import Job, workers
@@ -57,13 +58,6 @@ STATE_TEXT = {
 def _gb(n: int) -> str:
     return f"{n / 1e9:.2f} GB"
 
-
-def _message(exc: BaseException) -> str:
-    ja = getattr(exc, "message_ja", None)
-    en = getattr(exc, "message_en", None)
-    if language() == "en" and en:
-        return str(en)
-    return str(ja or exc) or type(exc).__name__
 
 
 class ModelPage(QWidget):
@@ -277,7 +271,7 @@ class ModelPage(QWidget):
         text = t(STATE_TEXT.get(state, state))
         color = {"ready": style.OK, "error": style.DANGER}.get(state, style.MUTED)
         if state == "error" and rt.error is not None:
-            text += " — " + _message(rt.error)
+            text += " — " + describe(rt.error)
         self.active_state.setText(f'<span style="color:{color}; font-weight:600;">{html.escape(text)}</span>')
         info = rt.info
         if info is not None:
@@ -312,7 +306,7 @@ class ModelPage(QWidget):
             where = t("デモ") if e.path.parent.resolve() == bundled else t("取り込み済み")
             kind = f"{e.info.size_label or e.info.architecture} {e.info.quantization}" if e.info else "—"
             if e.error is not None:
-                state = _message(e.error)
+                state = describe(e.error)
             elif active is not None and e.path.resolve() == Path(active).resolve():
                 state = t("使用中")
             else:
@@ -374,7 +368,7 @@ class ModelPage(QWidget):
         workers().run("model.reload", lambda: services.reload_model(path), done, self._show_error, owner=self)
 
     def _show_error(self, exc: BaseException) -> None:
-        QMessageBox.warning(self, t("モデル"), _message(exc))
+        QMessageBox.warning(self, t("モデル"), describe(exc))
 
     # -- import ----------------------------------------------------------------------------------------
     def choose_import(self) -> None:
@@ -411,7 +405,7 @@ class ModelPage(QWidget):
             self._import_job = None
             self._update_buttons()
             self._set_import_idle()
-            self.import_label.setText(f'<span style="color:{style.DANGER};">{html.escape(_message(exc))}</span>')
+            self.import_label.setText(f'<span style="color:{style.DANGER};">{html.escape(describe(exc))}</span>')
             self.importFinished.emit(False)
 
         self.import_progress.setRange(0, 1000)

@@ -954,7 +954,7 @@ class PromptsPage(QWidget):
         state.failed = True
         if state is self.run_state:
             self.run_status.setText("")
-            self.output.setPlainText(t("実行できませんでした: {error}", error=_model_message(exc)))
+            self.output.setPlainText(t("実行できませんでした: {error}", error=common.describe(exc)))
         self._end_run(state)
 
     def _count_use(self, prompt_id: str) -> None:
@@ -1113,10 +1113,3 @@ class PromptsPage(QWidget):
         self.status_label.show()
         common.announce(self, message, 8000)
 
-
-def _model_message(exc: BaseException) -> str:
-    """The runtime's errors carry ``message_ja``/``message_en``; others go through :func:`common.describe`."""
-    ja, en = getattr(exc, "message_ja", None), getattr(exc, "message_en", None)
-    if ja and en:
-        return str(en if language() == "en" else ja)
-    return common.describe(exc)

@@ -34,7 +34,8 @@ from desktop.logbook import CHANNELS
 from desktop.paths import ENV_HOME
 from desktop.secrets import SecretsError, keyring_status
 from desktop.services import Services
-from ui.i18n import language, t
+from ui.errors import describe
+from ui.i18n import t
 from ui.pages import card, muted, page_layout, section_title
 from ui.workers import workers
 
@@ -42,13 +43,6 @@ log = logging.getLogger(__name__)
 
 LANGUAGES = (("ja", "日本語"), ("en", "English"))
 
-
-def _message(exc: BaseException) -> str:
-    ja = getattr(exc, "message_ja", None) or getattr(exc, "ja", None)
-    en = getattr(exc, "message_en", None) or getattr(exc, "en", None)
-    if language() == "en" and en:
-        return str(en)
-    return str(ja or exc) or type(exc).__name__
 
 
 class SettingsPage(QWidget):
@@ -213,7 +207,7 @@ class SettingsPage(QWidget):
         try:
             storage = self.services.key_manager().storage()
         except SecretsError as exc:
-            self.key_state.setText(_message(exc))
+            self.key_state.setText(describe(exc))
             return
         usable, reason = keyring_status()
         if storage == "keyring":
@@ -284,7 +278,7 @@ class SettingsPage(QWidget):
             # on the UI thread: without a keyring it asks for a new passphrase through a dialog
             self.services.key_manager().recover(text.strip())
         except SecretsError as exc:
-            QMessageBox.warning(self, t("回復キーで復元"), _message(exc))
+            QMessageBox.warning(self, t("回復キーで復元"), describe(exc))
             return
         QMessageBox.information(self, t("回復キーで復元"), t("鍵を復元しました。記録を開けます。"))
         self.refresh()
@@ -362,4 +356,4 @@ class SettingsPage(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.backup_message.setText("")
-        QMessageBox.warning(self, t("設定"), _message(exc))
+        QMessageBox.warning(self, t("設定"), describe(exc))
