@@ -12,6 +12,9 @@ CATALOG: dict[str, str] = {
     "問い合わせ": "Inquiries",
     "分析": "Insights",
     "プロンプト集": "Prompt library",
+    "確認のため、もう一度入力してください。": "Type it once more to confirm.",
+    "2回の入力が一致しませんでした。もう一度パスフレーズを入力してください(8文字以上)。":
+        "The two entries did not match. Enter the passphrase again (8 or more characters).",
     "ナレッジ": "Knowledge",
     "モデル": "Model",
     "設定": "Settings",

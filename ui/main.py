@@ -79,15 +79,26 @@ def passphrase_asker(parent: QWidget | None) -> object:
     main_thread = threading.main_thread()
 
     def ask(prompt: str) -> str | None:
+        from desktop.secrets import PROMPT_NEW
+
         if threading.current_thread() is not main_thread:
             return None  # dialogs only on the UI thread; the caller reports "no passphrase"
-        text, ok = QInputDialog.getText(
-            parent,
-            t("ログブックのパスフレーズ"),
-            t("この PC には OS のキーリングがないため、記録はパスフレーズで保護します。\nパスフレーズを入力してください(8文字以上)。"),
-            QLineEdit.EchoMode.Password,
-        )
-        return text if ok and text else None
+        label = t("この PC には OS のキーリングがないため、記録はパスフレーズで保護します。\nパスフレーズを入力してください(8文字以上)。")
+        while True:
+            text, ok = QInputDialog.getText(parent, t("ログブックのパスフレーズ"), label, QLineEdit.EchoMode.Password)
+            if not (ok and text):
+                return None
+            if prompt != PROMPT_NEW:
+                return text
+            # a new passphrase is typed twice: a typo here would lock the logbook
+            again, ok = QInputDialog.getText(
+                parent, t("ログブックのパスフレーズ"), t("確認のため、もう一度入力してください。"), QLineEdit.EchoMode.Password
+            )
+            if not ok:
+                return None
+            if again == text:
+                return text
+            label = t("2回の入力が一致しませんでした。もう一度パスフレーズを入力してください(8文字以上)。")
 
     return ask
 
