@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -121,27 +120,11 @@ class InquiryFormDialog(RecordDialog):
         who.addWidget(self.staff, 1)
         form.addRow(t("対応時間"), who)
 
-        self.error = QLabel("")
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.setVisible(False)
-        self.save_button = QPushButton(t("保存 (Ctrl+Enter)"))
-        self.save_button.setObjectName("primary")
-        self.save_button.setAutoDefault(False)
-        self.save_button.clicked.connect(self.save)
-        cancel = QPushButton(t("キャンセル (Esc)"))
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.save_button)
+        error, buttons = self.build_footer()
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.error)
+        layout.addWidget(error)
         layout.addLayout(buttons)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, self.save)
 
     def _apply_prefill(self) -> None:
         p = self.prefill

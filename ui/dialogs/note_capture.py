@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -129,33 +128,14 @@ class NoteCaptureDialog(RecordDialog):
         details_form.addRow(t("対策"), self.countermeasure)
         self.details.setVisible(False)
 
-        self.error = QLabel("")
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.setVisible(False)
-
-        self.save_button = QPushButton(t("保存 (Ctrl+Enter)"))
-        self.save_button.setObjectName("primary")
-        self.save_button.setDefault(False)
-        self.save_button.setAutoDefault(False)
-        self.save_button.clicked.connect(self.save)
-        cancel = QPushButton(t("キャンセル (Esc)"))
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.save_button)
+        error, buttons = self.build_footer()
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.details_toggle)
         layout.addWidget(self.details)
-        layout.addWidget(self.error)
+        layout.addWidget(error)
         layout.addLayout(buttons)
-
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, self.save)
 
         self.category.activated.connect(lambda _i: self._user_chose.add("category"))
         self.severity.activated.connect(lambda _i: self._user_chose.add("severity"))

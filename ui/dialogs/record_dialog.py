@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QPushButton
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton
 
 import ui.dialogs as common
 from ui.i18n import t
@@ -30,6 +31,30 @@ class RecordDialog(QDialog):
     error: QLabel
     save_button: QPushButton
     _saving = False
+
+    def build_footer(self) -> tuple[QLabel, QHBoxLayout]:
+        """The error line and the キャンセル / 保存 buttons; Ctrl+Enter saves. Subclasses define ``save()``."""
+        self.error = QLabel("")
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setVisible(False)
+        self.save_button = QPushButton(t("保存 (Ctrl+Enter)"))
+        self.save_button.setObjectName("primary")
+        self.save_button.setAutoDefault(False)
+        self.save_button.clicked.connect(self.save)
+        cancel = QPushButton(t("キャンセル (Esc)"))
+        cancel.setAutoDefault(False)
+        cancel.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.save_button)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.save)
+        return self.error, buttons
+
+    def save(self) -> None:
+        raise NotImplementedError
 
     def has_typed_text(self) -> bool:
         raise NotImplementedError
