@@ -274,20 +274,7 @@ class KeyManager:
             "key_id": key_id(key),
             "recovery": wrap(key, recovery_raw, "recovery"),
         }
-        usable, reason = keyring_status()
-        if usable:
-            try:
-                keyring.set_password(SERVICE, self._keyring_user(data), key.hex())
-            except keyring.errors.KeyringError as exc:
-                usable, reason = False, f"キーリングに保存できません / cannot store in the keyring ({type(exc).__name__})"
-        if usable:
-            data["storage"] = "keyring"
-        else:
-            log.warning("no usable keyring; the logbook key is wrapped by a passphrase")
-            passphrase = self._get_passphrase(confirm=True)
-            _check_new_passphrase(passphrase)
-            data["storage"] = "passphrase"
-            data["passphrase"] = wrap(key, passphrase.encode("utf-8"), "passphrase")
+        reason = self._store(data, key)
         self._save(data)
         log.info("logbook key created (storage=%s)", data["storage"])
         return UnlockedKey(key, data["storage"], format_recovery_key(recovery_raw), reason)
@@ -335,14 +322,9 @@ class KeyManager:
     def open_or_create(self) -> UnlockedKey:
         return self.unlock() if self.exists() else self.create()
 
-    def recover(self, recovery_key: str) -> UnlockedKey:
-        """Unwrap with the recovery key and store the key again (keyring, else a new passphrase)."""
-        data = self._load()
-        raw = parse_recovery_key(recovery_key)
-        try:
-            key = unwrap(data["recovery"], raw, "recovery")
-        except InvalidTag:
-            raise WrongSecretError("回復キーが違います", "wrong recovery key") from None
+    def _store(self, data: dict[str, Any], key: bytes) -> str | None:
+        """Keep ``key`` in the OS keyring, else wrapped under a new passphrase (asked twice); updates ``data``.
+        Returns why the keyring could not be used, if it could not."""
         usable, reason = keyring_status()
         if usable:
             try:
@@ -353,10 +335,22 @@ class KeyManager:
             data["storage"] = "keyring"
             data.pop("passphrase", None)
         else:
+            log.warning("no usable keyring; the logbook key is wrapped by a passphrase")
             passphrase = self._get_passphrase(confirm=True)
             _check_new_passphrase(passphrase)
             data["storage"] = "passphrase"
             data["passphrase"] = wrap(key, passphrase.encode("utf-8"), "passphrase")
+        return reason
+
+    def recover(self, recovery_key: str) -> UnlockedKey:
+        """Unwrap with the recovery key and store the key again (keyring, else a new passphrase)."""
+        data = self._load()
+        raw = parse_recovery_key(recovery_key)
+        try:
+            key = unwrap(data["recovery"], raw, "recovery")
+        except InvalidTag:
+            raise WrongSecretError("回復キーが違います", "wrong recovery key") from None
+        reason = self._store(data, key)
         self._save(data)
         log.info("logbook key recovered (storage=%s)", data["storage"])
         return UnlockedKey(key, data["storage"], fallback_reason=reason)
