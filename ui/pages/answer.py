@@ -623,7 +623,6 @@ def _ref_dict(ref: SourceRef) -> dict[str, Any]:
     return {"path": ref.path, "title": ref.title, "location": ref.location}
 
 
-
 def source_ref(source: Source) -> SourceRef:
     return SourceRef(path=source.path, title=source.title, location=source.location, page=source.page,
                      text=source.text)

@@ -368,4 +368,3 @@ class KnowledgePage(QWidget):
 
     def teardown(self) -> None:
         self.cancel_index()
-

@@ -59,7 +59,6 @@ def _gb(n: int) -> str:
     return f"{n / 1e9:.2f} GB"
 
 
-
 class ModelPage(QWidget):
     """Signals: ``modelsScanned()`` after the installed list was read; ``importFinished(bool)``."""
 

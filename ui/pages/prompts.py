@@ -1112,4 +1112,3 @@ class PromptsPage(QWidget):
         self.status_label.style().polish(self.status_label)
         self.status_label.show()
         common.announce(self, message, 8000)
-

@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 LANGUAGES = (("ja", "日本語"), ("en", "English"))
 
 
-
 class SettingsPage(QWidget):
     """Signals: ``backupsListed()`` after the backup list was read; ``languageRequested(str)``."""
 
