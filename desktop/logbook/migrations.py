@@ -218,12 +218,28 @@ def _short_terms(db: sqlite_utils.Database) -> None:
     db.executescript(_short_term_index("notes", NOTE_FTS_COLUMNS) + _short_term_index("inquiries", INQUIRY_FTS_COLUMNS))
 
 
+def _insights_cache(db: sqlite_utils.Database) -> None:
+    """What the logbook analysis computed (themes model, labels, edited FAQ drafts and narratives), so the
+    分析 page opens without recomputing; see desktop/insights_store.py. Encrypted with the rest."""
+    db.executescript(
+        """
+        CREATE TABLE insights_cache (
+            name TEXT PRIMARY KEY,
+            meta TEXT NOT NULL,
+            blob BLOB,
+            updated_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_notes_inquiries_categories_places", _initial),
     Migration("0002_search_log", _search_log),
     Migration("0003_prompt_library", _prompts),
     Migration("0004_filter_indexes", _filter_indexes),
     Migration("0005_short_term_index", _short_terms),
+    Migration("0006_insights_cache", _insights_cache),
 )
 
 
