@@ -1,0 +1,152 @@
+"""What the logbook analysis reads from and keeps in the logbook (SQL lives here, not in ui/).
+
+* :func:`load_docs` — every note and inquiry as a small :class:`Doc` (one query per table; 100,000 rows
+  read in well under a second). Speakers and requesters are never read: nothing the analysis writes
+  can name them.
+* :class:`InsightsCache` — the ``insights_cache`` table (migration ``0006_insights_cache``): a JSON
+  ``meta`` and an optional binary ``blob`` per name. It sits in the encrypted logbook file, because labels,
+  keywords and quotes are made of what employees said.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from desktop.logbook import Logbook
+from desktop.logbook.records import OPEN_NOTE_STATUSES, now_iso
+
+OPEN_INQUIRY_STATUSES = ("保留", "要対応")
+
+
+@dataclass
+class Doc:
+    """One record as the analysis sees it. ``key`` is ``N:<id>`` (note) or ``I:<id>`` (inquiry)."""
+
+    kind: str  # "note" | "inquiry"
+    id: str
+    at: str
+    text: str
+    department: str = ""
+    place: str = ""
+    category: str = ""
+    status: str = ""
+    severity: str = ""
+    anonymous: bool = False
+    resolved_date: str = ""
+    answer: str = ""
+    sources: list[dict[str, str]] = field(default_factory=list)
+    updated_at: str = ""
+
+    @property
+    def key(self) -> str:
+        return ("N:" if self.kind == "note" else "I:") + self.id
+
+    @property
+    def open(self) -> bool:
+        return self.status in (OPEN_NOTE_STATUSES if self.kind == "note" else OPEN_INQUIRY_STATUSES)
+
+    @property
+    def month(self) -> str:
+        return self.at[:7]
+
+
+def load_docs(book: Logbook) -> list[Doc]:
+    """All notes and inquiries, oldest first."""
+    db = book.db.read()
+    docs = [
+        Doc("note", i, at, text, dept, place, cat, status, sev, bool(anon), resolved, updated_at=upd)
+        for i, at, text, dept, place, cat, status, sev, anon, resolved, upd in db.execute(
+            "SELECT id, occurred_at, text, department, place, category, status, severity, anonymous, "
+            "resolved_date, updated_at FROM notes"
+        )
+    ]
+    for i, at, question, dept, cat, closing, status, answer, sources, upd in db.execute(
+        "SELECT id, occurred_at, question, department, category, closing_category, status, answer, sources, "
+        "updated_at FROM inquiries"
+    ):
+        try:
+            parsed = [dict(s) for s in json.loads(sources or "[]") if isinstance(s, dict)]
+        except ValueError:
+            parsed = []
+        docs.append(Doc("inquiry", i, at, question, dept, "", closing or cat, status, "", False, "", answer,
+                        parsed, upd))
+    docs.sort(key=lambda d: (d.at, d.key))
+    return docs
+
+
+@dataclass
+class SearchRow:
+    id: str
+    at: str
+    query: str
+    unanswered: bool
+
+
+def load_searches(book: Logbook, date_from: str = "", date_to_exclusive: str = "") -> list[SearchRow]:
+    sql = "SELECT id, at, query, hits, grounded FROM search_log WHERE 1"
+    params: list[str] = []
+    if date_from:
+        sql += " AND at >= ?"
+        params.append(date_from)
+    if date_to_exclusive:
+        sql += " AND at < ?"
+        params.append(date_to_exclusive)
+    rows = book.db.read().execute(sql + " ORDER BY at", params)
+    return [SearchRow(i, at, q, hits == 0 or grounded == 0) for i, at, q, hits, grounded in rows]
+
+
+def record_ids(book: Logbook) -> dict[str, str]:
+    """Every record ID the analysis may cite → its kind (``note``, ``inquiry``, ``search``)."""
+    db = book.db.read()
+    out = {r[0]: "note" for r in db.execute("SELECT id FROM notes")}
+    out.update({r[0]: "inquiry" for r in db.execute("SELECT id FROM inquiries")})
+    out.update({r[0]: "search" for r in db.execute("SELECT id FROM search_log")})
+    return out
+
+
+class InsightsCache:
+    """Named entries in ``insights_cache``; arrays travel as one ``.npz`` blob."""
+
+    def __init__(self, book: Logbook) -> None:
+        self._book = book
+
+    def get(self, name: str) -> tuple[dict[str, Any], bytes | None] | None:
+        row = self._book.db.read().execute(
+            "SELECT meta, blob FROM insights_cache WHERE name = ?", [name]
+        ).fetchone()
+        if row is None:
+            return None
+        return json.loads(row[0]), (bytes(row[1]) if row[1] is not None else None)
+
+    def put(self, name: str, meta: dict[str, Any], blob: bytes | None = None) -> None:
+        text = json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
+        with self._book.db.write() as db:
+            db.execute(
+                "INSERT INTO insights_cache (name, meta, blob, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET meta = excluded.meta, blob = excluded.blob, "
+                "updated_at = excluded.updated_at",
+                [name, text, blob, now_iso()],
+            )
+
+    def delete(self, name: str) -> None:
+        with self._book.db.write() as db:
+            db.execute("DELETE FROM insights_cache WHERE name = ?", [name])
+
+    @staticmethod
+    def pack(arrays: dict[str, bytes | np.ndarray]) -> bytes:
+        buffer = io.BytesIO()
+        named: dict[str, Any] = {
+            k: np.frombuffer(v, dtype=np.uint8) if isinstance(v, bytes) else v for k, v in arrays.items()
+        }
+        np.savez(buffer, allow_pickle=False, **named)
+        return buffer.getvalue()
+
+    @staticmethod
+    def unpack(blob: bytes) -> dict[str, bytes]:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+            return {k: data[k].tobytes() for k in data.files}
