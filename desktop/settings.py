@@ -39,6 +39,8 @@ class KbSettings:
     poll_interval_s: float = 2.0  # how often a polled share is re-listed
     debounce_ms: int = 300  # quiet time after a file event before the file is re-indexed
     max_file_mb: int = 200  # larger files are recorded as too large instead of being read
+    # sentence-embedding GGUF for hybrid search: file name or path; "" = the demo embedder; "none" = off
+    embedder: str = ""
 
 
 @dataclass

@@ -61,17 +61,17 @@ make_venv
 
 case "$mode" in
   deps)
-    fetch_models "--tiny --default"
+    fetch_models "--tiny --default --embedder"
     ;;
   run)
-    fetch_models "--tiny --default"
+    fetch_models "--tiny --default --embedder"
     say "indexing the demo knowledge base"
     .venv/bin/soumu-desk kb index "$ROOT/kb/demo" >/dev/null
     say "starting Soumu Desk"
     exec .venv/bin/soumu-desk
     ;;
   test)
-    fetch_models "--tiny"
+    fetch_models "--tiny --embedder"
     export QT_QPA_PLATFORM=offscreen
     say "ruff, mypy"
     .venv/bin/ruff check .

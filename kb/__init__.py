@@ -4,10 +4,15 @@ The public API is :class:`KnowledgeBase` and its result types; everything else i
 """
 
 from kb.api import KnowledgeBase
+from kb.search import FusionWeights
+from kb.semantic import EmbedProgress, SemanticModel
 from kb.types import Failure, Hit, IndexProgress, KbError, KbStatus, SourceStatus
 from kb.watch import Watcher, is_network_path
 
 __all__ = [
+    "EmbedProgress",
+    "FusionWeights",
+    "SemanticModel",
     "Failure",
     "Hit",
     "IndexProgress",

@@ -24,7 +24,8 @@ from types import TracebackType
 
 from kb.analysis import analysis_version
 from kb.indexer import Indexer, now_iso
-from kb.search import Searcher
+from kb.search import FusionWeights, Searcher
+from kb.semantic import EmbedProgress, SemanticModel, VectorIndex
 from kb.store import INDEX_FILE, Store
 from kb.synonyms import FILE_NAME as SYNONYMS_FILE
 from kb.synonyms import Synonyms
@@ -69,6 +70,9 @@ class KnowledgeBase:
         self.poll_interval = poll_interval
         self._local = threading.local()
         self._watchers: list[Watcher] = []
+        self.vectors = VectorIndex(self.index_dir, self.store)
+        self.semantic: SemanticModel | None = None  # set by the caller with set_semantic()
+        self.fusion = FusionWeights()
 
     def _check_analysis(self) -> None:
         """Documents indexed with another analysis (dictionary upgrade, new rules) are re-read next run."""
@@ -161,13 +165,61 @@ class KnowledgeBase:
 
     # --- search ------------------------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 10) -> list[Hit]:
-        """Ranked hits for a query (any thread)."""
+    def _searcher(self) -> Searcher:
         searcher: Searcher | None = getattr(self._local, "searcher", None)
         if searcher is None:
             searcher = Searcher(self.store)
             self._local.searcher = searcher
-        return searcher.search(query, k, self.synonyms.table())
+        return searcher
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
+        """Ranked hits for a query (any thread).
+
+        ``mode="hybrid"`` fuses the lexical ranking with the dense one when a semantic model is set and
+        chunks have vectors; ``"lexical"`` never touches the model (as the user types, it answers at once).
+        """
+        model = self.semantic
+        if mode == "lexical" or model is None or not query.strip():
+            return self._searcher().search(query, k, self.synonyms.table())
+        try:
+            qvec = self.vectors.query_vector(model, query)
+            dense = self.vectors.search(model, qvec, self.fusion.depth)
+        except Exception:
+            log.exception("semantic search failed; lexical results only")
+            return self._searcher().search(query, k, self.synonyms.table())
+        if not dense:
+            return self._searcher().search(query, k, self.synonyms.table())
+        return self._searcher().hybrid(
+            query, k, self.synonyms.table(), dense,
+            lambda ids: self.vectors.similarities(model, qvec, ids), self.fusion,
+        )
+
+    # --- semantic layer ----------------------------------------------------------------------------------
+
+    def set_semantic(self, model: SemanticModel | None) -> None:
+        """Use this embedding model for hybrid search (None: lexical only). Chunks without a vector for it
+        are found lexically until :meth:`embed` has run."""
+        self.semantic = model
+
+    def embed(self, cancel: threading.Event | None = None) -> Iterator[EmbedProgress]:
+        """Give every chunk a vector of the current model (a no-op without one); resumable, incremental."""
+        model = self.semantic
+        if model is None:
+            return
+        try:
+            yield from self.vectors.run(model, cancel)
+        except sqlite3.Error as exc:
+            raise _write_error(self.vectors.path, exc) from exc
+
+    def semantic_status(self) -> dict[str, object] | None:
+        model = self.semantic
+        if model is None:
+            return None
+        p = self.vectors.progress(model.model_id)
+        return {
+            "model": model.label or model.model_id, "embedded": p.done, "total": p.total,
+            "finished": p.finished, "vectors_bytes": self.vectors.size_bytes(),
+        }
 
     # --- status ------------------------------------------------------------------------------------------
 
@@ -185,6 +237,7 @@ class KnowledgeBase:
             chunks=sum(s.chunks for s in sources),
             failures=failures,
             index_bytes=self.store.size_bytes(),
+            semantic=self.semantic_status(),
         )
 
     # --- watching ----------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from kb.analysis import QueryUnit, Span, compact, get_analyzer, nfkc, normal_map, squeeze
 from kb.store import Candidate, Store
@@ -708,20 +709,25 @@ class Searcher:
         top = max(found.values(), default=0.0) or 1.0
         return {chunk_id: score / top for chunk_id, score in found.items()}
 
-    def search(self, query: str, k: int = 10, synonyms: SynonymTable | None = None) -> list[Hit]:
-        if k <= 0 or not squeeze(nfkc(query)).strip():
-            return []
-        plan = build_plan(query, synonyms, self.store.doc_freqs, self.n_docs(), self.store.completions)
-        if not plan.tiers:
+    def _plan(self, query: str, synonyms: SynonymTable | None) -> QueryPlan | None:
+        if not squeeze(nfkc(query)).strip():
+            return None
+        return build_plan(query, synonyms, self.store.doc_freqs, self.n_docs(), self.store.completions)
+
+    def _ranked(self, plan: QueryPlan | None, k: int) -> list[tuple[float, Candidate]]:
+        if plan is None or not plan.tiers:
             return []
         limit = min(200, max(50, 4 * k))
-        ranked = rerank(plan, self.store.candidates(self._retrieve(plan, limit)))[:k]
-        keys = plan.highlight_keys()
+        return rerank(plan, self.store.candidates(self._retrieve(plan, limit)))[:k]
+
+    def _hits(self, plan: QueryPlan | None, ranked: Sequence[tuple[float, Candidate]],
+              extra: dict[int, dict[str, Any]] | None = None) -> list[Hit]:
+        keys = plan.highlight_keys() if plan is not None else []
         seqs: list[Terms] | None = None
         hits: list[Hit] = []
         for score, c in ranked:
-            marks: Sequence[tuple[int, int, object]] = find_marks(c.text, keys)
-            if not marks:
+            marks: Sequence[tuple[int, int, object]] = find_marks(c.text, keys) if keys else []
+            if not marks and plan is not None:
                 # Spelling variants the strings miss (申込 for 申し込み): analyse the text itself.
                 seqs = seqs if seqs is not None else plan.highlight_sequences()
                 marks = find_highlights(self.cache.spans(c.chunk_id, c.text[:SPAN_FALLBACK_CHARS]), seqs)
@@ -740,6 +746,75 @@ class Searcher:
                     page=c.page,
                     article=c.article,
                     doc_type=c.doc_type,
+                    **(extra or {}).get(c.chunk_id, {}),
                 )
             )
         return hits
+
+    def search(self, query: str, k: int = 10, synonyms: SynonymTable | None = None) -> list[Hit]:
+        if k <= 0:
+            return []
+        plan = self._plan(query, synonyms)
+        return self._hits(plan, self._ranked(plan, k))
+
+    def hybrid(
+        self,
+        query: str,
+        k: int,
+        synonyms: SynonymTable | None,
+        dense: Sequence[tuple[int, float]],
+        similarity_of: Callable[[Sequence[int]], dict[int, float]],
+        weights: FusionWeights | None = None,
+    ) -> list[Hit]:
+        """Lexical and dense rankings fused by weighted reciprocal rank (see :class:`FusionWeights`).
+
+        ``dense`` is the vector search's (chunk id, cosine) list, best first; ``similarity_of`` gives the
+        cosine of the question with any chunks (for lexical hits the dense list did not reach), so every
+        hit carries its ``similarity`` for the answer pipeline's evidence gate.
+        """
+        if k <= 0:
+            return []
+        w = weights or FusionWeights()
+        plan = self._plan(query, synonyms)
+        lexical = self._ranked(plan, w.depth)
+        lex_rank = {c.chunk_id: r for r, (_s, c) in enumerate(lexical)}
+        dense_rank = {cid: r for r, (cid, _s) in enumerate(dense[: w.depth])}
+        fused: dict[int, float] = {}
+        for cid, r in lex_rank.items():
+            fused[cid] = fused.get(cid, 0.0) + w.lexical / (w.k + r + 1)
+        for cid, r in dense_rank.items():
+            fused[cid] = fused.get(cid, 0.0) + w.dense / (w.k + r + 1)
+        top = sorted(fused, key=lambda cid: -fused[cid])[:k]
+        by_id = {c.chunk_id: c for _s, c in lexical}
+        missing = {cid: 0.0 for cid in top if cid not in by_id}
+        for c in self.store.candidates(missing):
+            by_id[c.chunk_id] = c
+        sims = {cid: s for cid, s in dense}
+        need = [cid for cid in top if cid not in sims]
+        if need:
+            sims.update(similarity_of(need))
+        extra: dict[int, dict[str, Any]] = {}
+        for cid in top:
+            in_lex, in_dense = cid in lex_rank, cid in dense_rank
+            extra[cid] = {
+                "similarity": round(sims[cid], 4) if cid in sims else None,
+                "lexical_rank": lex_rank[cid] + 1 if in_lex else None,
+                "semantic_rank": dense_rank[cid] + 1 if in_dense else None,
+                "retrieval": "both" if in_lex and in_dense else ("lexical" if in_lex else "semantic"),
+            }
+        ranked = [(fused[cid], by_id[cid]) for cid in top if cid in by_id]
+        return self._hits(plan, ranked, extra)
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """Weighted reciprocal-rank fusion: ``score = lexical/(k + rank_lex) + dense/(k + rank_dense)``.
+
+    Rank fusion needs no calibration between BM25 and cosine scales. The weights were measured on the
+    retrieval sets (docs/PERFORMANCE.md, "Semantic layer"); ``depth`` is how far down each list is read.
+    """
+
+    lexical: float = 1.0
+    dense: float = 1.0
+    k: float = 60.0
+    depth: int = 30

@@ -28,6 +28,11 @@ class Hit:
     page: int | None = None
     article: str | None = None
     doc_type: str = ""
+    # hybrid retrieval (None / "lexical" when the semantic layer is off or has no vector for the chunk)
+    similarity: float | None = None  # cosine of the question and the chunk, -1..1
+    lexical_rank: int | None = None  # 1-based rank in the lexical list, None if it was not there
+    semantic_rank: int | None = None  # 1-based rank in the dense list
+    retrieval: str = "lexical"  # "lexical", "semantic" or "both": which list(s) found it
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -90,6 +95,8 @@ class KbStatus:
     chunks: int = 0
     failures: list[Failure] = field(default_factory=list)
     index_bytes: int = 0
+    # the semantic layer: None when no embedding model is set; else model, embedded, total, vectors_bytes
+    semantic: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +106,7 @@ class KbStatus:
             "chunks": self.chunks,
             "failures": [f.to_dict() for f in self.failures],
             "index_bytes": self.index_bytes,
+            "semantic": self.semantic,
         }
 
 

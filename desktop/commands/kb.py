@@ -40,11 +40,15 @@ def register(sub: Any) -> None:
 
     p = kb_sub.add_parser("index", help="索引を更新 / bring the index up to date")
     p.add_argument("folders", nargs="*", metavar="FOLDER", help="登録して索引するフォルダ / folders to register and index")
+    p.add_argument("--no-embed", action="store_true",
+                   help="意味検索用のベクトルを作らない（あとでアプリが作ります） / skip the semantic vectors")
 
     p = kb_sub.add_parser("search", help="検索 / search ('-' reads one query a line from stdin)")
     p.add_argument("query", help="検索語、または - で標準入力から / query, or - for one query a line on stdin")
     p.add_argument("-k", type=int, default=DEFAULT_K, metavar="N", help=f"件数 / number of hits (default {DEFAULT_K})")
     p.add_argument("--json", action="store_true", help="JSON で出力 / print JSON")
+    p.add_argument("--retrieval", choices=("hybrid", "lexical"), default="hybrid",
+                   help="hybrid: 語句＋意味（既定） / lexical: 語句のみ — words and meaning (default) or words only")
 
     p = kb_sub.add_parser("status", help="状態 / sources, counts, failures")
     p.add_argument("--json", action="store_true", help="JSON で出力 / print JSON")
@@ -53,13 +57,20 @@ def register(sub: Any) -> None:
 
 
 def open_kb(ctx: Context) -> KnowledgeBase:
+    from desktop.commands.models import model_folders
+    from desktop.semantic import attach
+
     s = ctx.settings.kb
-    return KnowledgeBase(
+    kbase = KnowledgeBase(
         ctx.home.kb_dir,
         max_bytes=max(1, s.max_file_mb) * 1_000_000,
         poll_network_shares=s.poll_network_shares,
         poll_interval=max(0.5, s.poll_interval_s),
     )
+    problem = attach(kbase, ctx.settings, model_folders(ctx))
+    if problem:
+        print(f"意味検索は使えません（語句検索のみ）: {problem}", file=sys.stderr)
+    return kbase
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -170,7 +181,32 @@ def _index(args: argparse.Namespace, ctx: Context, kbase: KnowledgeBase) -> int:
     )
     print(f"  合計 total: {status.files} files, {status.chunks} chunks")
     _print_failures(status.failures)
+    if not args.no_embed:
+        _embed(kbase, progress)
     return 0
+
+
+def _embed(kbase: KnowledgeBase, progress: _Progress) -> None:
+    """The semantic vectors of new and changed chunks, in the foreground (the app does this in the
+    background); Ctrl+C stops it and the next run resumes."""
+    if kbase.semantic is None:
+        return
+    started = time.monotonic()
+    last = None
+    try:
+        for step in kbase.embed():
+            last = step
+            progress.show(f"意味ベクトル / embedding {step.done}/{step.total} ({step.rate:.1f} chunks/s)",
+                          force=step.finished)
+    except KeyboardInterrupt:
+        progress.end()
+        print("意味ベクトルの作成を中断しました（次回続きから） / embedding interrupted (resumes next run)")
+        return
+    progress.end()
+    if last is not None:
+        rate = f", {last.rate:.1f} chunks/s" if last.embedded else ""
+        print(f"  意味検索 semantic: {last.done}/{last.total} chunks "
+              f"({last.embedded} embedded in {time.monotonic() - started:.1f} s{rate})")
 
 
 def _print_failures(failures: list[Any]) -> None:
@@ -222,7 +258,7 @@ def _search(args: argparse.Namespace, ctx: Context, kbase: KnowledgeBase) -> int
             reconfigure(encoding="utf-8", errors="replace")
         for line in stdin:
             query = line.rstrip("\r\n").lstrip("\ufeff")
-            hits = kbase.search(query, k) if query.strip() else []
+            hits = kbase.search(query, k, mode=args.retrieval) if query.strip() else []
             if args.json:
                 out.write(_hits_json(hits) + "\n")
             else:
@@ -230,7 +266,7 @@ def _search(args: argparse.Namespace, ctx: Context, kbase: KnowledgeBase) -> int
                 _print_hits(hits, out)
             out.flush()
         return 0
-    hits = kbase.search(args.query, k)
+    hits = kbase.search(args.query, k, mode=args.retrieval)
     if args.json:
         out.write(_hits_json(hits) + "\n")
     else:
@@ -254,6 +290,12 @@ def _status(args: argparse.Namespace, ctx: Context, kbase: KnowledgeBase) -> int
         print(f"  {s.path}{missing}")
         print(f"    {s.files} files, {s.chunks} chunks, 最終索引 last indexed: {s.last_indexed or '未 / never'}")
     print(f"合計 / total: {status.files} files, {status.chunks} chunks, 失敗 failed: {len(status.failures)}")
+    sem = status.semantic
+    if sem is None:
+        print("意味検索 / semantic search: 使わない / off (語句検索のみ / words only)")
+    else:
+        state = "完了 / ready" if sem["finished"] else "作成中 / in progress (soumu-desk kb index)"
+        print(f"意味検索 / semantic search: {sem['model']} — {sem['embedded']}/{sem['total']} chunks, {state}")
     _print_failures(status.failures)
     return 0
 
@@ -273,6 +315,8 @@ def _watch(args: argparse.Namespace, ctx: Context, kbase: KnowledgeBase) -> int:
     def on_change(paths: list[str]) -> None:
         for path in paths:
             print(f"更新 / updated: {path}", flush=True)
+        for _step in kbase.embed():  # the changed chunks' vectors, on the watcher's thread
+            pass
 
     # Watch first, then catch up with what changed while nobody was watching: no change falls in between.
     watcher = kbase.watch(on_change=on_change, debounce=max(0.05, ctx.settings.kb.debounce_ms / 1000))
@@ -290,6 +334,7 @@ def _watch(args: argparse.Namespace, ctx: Context, kbase: KnowledgeBase) -> int:
             f"索引を更新しました / index updated: +{last.added} ~{last.updated} -{last.removed} !{last.failed}",
             file=sys.stderr,
         )
+    _embed(kbase, _Progress(sys.stderr))
     print("監視中です。Ctrl+C で終了します / watching; press Ctrl+C to stop", file=sys.stderr, flush=True)
     try:
         while watcher.running:

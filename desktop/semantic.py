@@ -1,0 +1,88 @@
+"""Wiring of the semantic layer: the embedding model (``local_models``) handed to the knowledge base (``kb``).
+
+Which embedder: ``settings.kb.embedder`` (a file name in a model folder, or a path); "" means the demo
+embedder the set-up converted (EmbeddingGemma-300M), if it is there; ``"none"`` turns the layer off. The
+environment variable ``SOUMU_DESK_EMBEDDER`` overrides the setting for one run (the same values) — e.g. on a
+slow PC, or in tests that do not measure retrieval.
+
+Two :class:`local_models.Embedder` instances share the (mmap-ed) weights: one embeds questions, one embeds
+chunks in the background, so a question never queues behind a batch of chunks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from desktop.settings import Settings
+
+if TYPE_CHECKING:
+    from kb import KnowledgeBase, SemanticModel
+
+log = logging.getLogger(__name__)
+
+ENV = "SOUMU_DESK_EMBEDDER"
+OFF = frozenset({"none", "off", "0", "false"})
+
+
+def embedder_choice(settings: Settings) -> str:
+    value = os.environ.get(ENV)
+    return (value if value is not None else settings.kb.embedder).strip()
+
+
+def embedder_path(settings: Settings, folders: Sequence[Path]) -> Path | None:
+    """The embedding GGUF to use, or None (layer off, or no such file)."""
+    from local_models import find_model
+    from local_models.embedding import DEFAULT_EMBEDDER_FILE
+
+    choice = embedder_choice(settings)
+    if choice.lower() in OFF:
+        return None
+    return find_model(choice or DEFAULT_EMBEDDER_FILE, folders)
+
+
+def semantic_model(path: Path, n_threads: int = 0) -> SemanticModel:
+    """A :class:`kb.SemanticModel` over two embedders of ``path`` (header checked now, weights loaded on
+    first use). Raises ``local_models.ModelFileError`` for a file that is not a usable embedding GGUF."""
+    from kb import SemanticModel
+    from local_models.embedding import Embedder
+
+    queries = Embedder(path, n_threads=n_threads, n_ctx=512)
+    passages = Embedder(path, n_threads=n_threads, n_ctx=2048)
+
+    def embed_query(text: str) -> np.ndarray:
+        return queries.embed_queries([text])[0]
+
+    def embed_passages(items: Sequence[tuple[str, str]]) -> np.ndarray:
+        return passages.embed_passages(items)
+
+    return SemanticModel(
+        model_id=f"{queries.model_id}:{queries.search_dim or 'all'}",
+        embed_passages=embed_passages,
+        embed_query=embed_query,
+        dim=queries.search_dim,
+        label=queries.info.name or path.name,
+    )
+
+
+def attach(kbase: KnowledgeBase, settings: Settings, folders: Sequence[Path]) -> str | None:
+    """Give ``kbase`` the configured embedder; returns why not (Japanese) when the layer stays off for a
+    reason the user should see, else None."""
+    from local_models import ModelFileError
+
+    path = embedder_path(settings, folders)
+    if path is None:
+        kbase.set_semantic(None)
+        return None
+    try:
+        kbase.set_semantic(semantic_model(path, settings.model.n_threads))
+    except ModelFileError as exc:
+        log.warning("embedder unusable: %s", exc.message_en)
+        kbase.set_semantic(None)
+        return exc.message_ja
+    return None

@@ -1,0 +1,274 @@
+"""The dense half of hybrid retrieval: one vector per chunk, stored beside the index, searched by brute force.
+
+- **No model here.** ``kb`` never imports ``local_models`` (DESIGN.md §1); the caller hands in a
+  :class:`SemanticModel` — a name and two functions (passages → vectors, question → vector).
+- **Its own file**, ``vectors.sqlite`` beside ``index.sqlite``: the embedding pass writes while the indexer
+  and the watcher write the lexical index, and neither waits for the other; deleting it only costs a re-embed.
+- **Incremental by content**: a vector is keyed by (model, hash of the text it was made from). A re-indexed
+  file whose chunks did not change costs no embedding; a chunk that moved (new id, same text) keeps its vector.
+  Vectors of texts no longer indexed, and of other models, are dropped at the end of a pass.
+- **Storage and search**: float16 rows of ``search_dim`` values; in memory, one float32 matrix (rows are unit
+  vectors, so cosine = dot product). At 100,000 chunks × 256 dims that is 100 MB and ~10 ms a question on
+  2 cores. Past about a million chunks brute force gets slow (≥ 100 ms) and the next step is an
+  approximate index (HNSW, e.g. hnswlib) over the same vectors; a small office's rules are far below that.
+- **Background**: :meth:`VectorIndex.run` is a generator (progress, ``cancel``) that commits every batch, so a
+  crash or a cancel loses at most one batch and the next pass resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.store import Store
+from kb.types import KbError
+
+log = logging.getLogger(__name__)
+
+VECTORS_FILE = "vectors.sqlite"
+BATCH = 8  # chunks per embedding call: ~1 s on 2 cores, the longest a cancel waits
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS vectors(
+    model TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    vec BLOB NOT NULL,
+    PRIMARY KEY(model, hash)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class SemanticModel:
+    """What ``kb`` needs of an embedding model (built by ``desktop`` from ``local_models.Embedder``)."""
+
+    model_id: str  # names the vector space: vectors of another id are never compared with these
+    embed_passages: Callable[[Sequence[tuple[str, str]]], np.ndarray]  # (title, text) → unit rows
+    embed_query: Callable[[str], np.ndarray]  # question → one unit vector
+    dim: int  # dimensions stored and searched (a Matryoshka model's vectors are cut to this)
+    label: str = ""  # shown to people: the model's name
+
+
+@dataclass(frozen=True)
+class EmbedProgress:
+    """A step of an embedding pass: ``done`` of ``total`` chunks have a vector; ``embedded`` in this pass."""
+
+    done: int
+    total: int
+    embedded: int = 0
+    finished: bool = False
+    rate: float = 0.0  # chunks per second in this pass
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def text_hash(model_id: str, title: str, body: str) -> bytes:
+    return hashlib.blake2b(f"{model_id}\x00{title}\x00{body}".encode(), digest_size=16).digest()
+
+
+def _cut(vecs: np.ndarray, dim: int) -> np.ndarray:
+    """Keep the first ``dim`` values and re-normalise (Matryoshka); a no-op when nothing is cut."""
+    vecs = np.asarray(vecs, dtype=np.float32)
+    if vecs.ndim == 1:
+        vecs = vecs[None, :]
+    if dim and vecs.shape[1] > dim:
+        vecs = vecs[:, :dim]
+        vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    return vecs
+
+
+class VectorIndex:
+    """Chunk vectors for one knowledge base (``index_dir/vectors.sqlite``); searches from any thread."""
+
+    def __init__(self, index_dir: Path, store: Store) -> None:
+        self.path = Path(index_dir) / VECTORS_FILE
+        self.store = store
+        self._local = threading.local()
+        self._lock = threading.Lock()  # guards the cached matrix
+        self._cache: tuple[tuple[Any, ...], np.ndarray, np.ndarray, dict[int, int]] | None = None
+        self._generation = 0
+        self._run_lock = threading.Lock()  # one pass at a time
+        try:
+            conn = self.conn()
+            conn.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise KbError(
+                f"検索用ベクトルのファイルを開けませんでした: {self.path}（{exc}）",
+                f"could not open the vector file {self.path} ({exc})",
+            ) from exc
+        if os.name == "posix":
+            with contextlib.suppress(OSError):
+                os.chmod(self.path, 0o600)
+
+    def conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def close_thread(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- what needs a vector ---------------------------------------------------------------------------
+    def _chunks(self, model_id: str) -> tuple[list[int], list[bytes], list[tuple[str, str]]]:
+        """Every chunk's id, text hash and (title, text) as it is embedded."""
+        rows = self.store.conn().execute(
+            "SELECT c.id, f.title, c.heading, c.text FROM chunks c JOIN files f ON f.id = c.file_id ORDER BY c.id"
+        ).fetchall()
+        ids: list[int] = []
+        hashes: list[bytes] = []
+        items: list[tuple[str, str]] = []
+        for chunk_id, title, heading, text in rows:
+            body = f"{heading}\n{text}" if heading and heading not in text[:200] else text
+            ids.append(int(chunk_id))
+            hashes.append(text_hash(model_id, title, body))
+            items.append((title, body))
+        return ids, hashes, items
+
+    def _stored(self, model_id: str) -> set[bytes]:
+        return {bytes(r[0]) for r in self.conn().execute("SELECT hash FROM vectors WHERE model = ?", (model_id,))}
+
+    def progress(self, model_id: str) -> EmbedProgress:
+        ids, hashes, _ = self._chunks(model_id)
+        stored = self._stored(model_id)
+        done = sum(1 for h in hashes if h in stored)
+        return EmbedProgress(done=done, total=len(ids), finished=done == len(ids))
+
+    # -- the pass --------------------------------------------------------------------------------------
+    def run(self, model: SemanticModel, cancel: threading.Event | None = None) -> Iterator[EmbedProgress]:
+        """Embed every chunk that has no vector yet; yields progress after each committed batch."""
+        with self._run_lock:
+            ids, hashes, items = self._chunks(model.model_id)
+            stored = self._stored(model.model_id)
+            todo: dict[bytes, tuple[str, str]] = {}
+            for h, item in zip(hashes, items, strict=True):
+                if h not in stored and h not in todo:
+                    todo[h] = item
+            total = len(ids)
+            done = sum(1 for h in hashes if h in stored)
+            per_hash: dict[bytes, int] = {}
+            for h in hashes:
+                per_hash[h] = per_hash.get(h, 0) + 1
+            yield EmbedProgress(done=done, total=total)
+            started = time.monotonic()
+            embedded = 0
+            pending = list(todo.items())
+            for start in range(0, len(pending), BATCH):
+                if cancel is not None and cancel.is_set():
+                    return
+                batch = pending[start : start + BATCH]
+                vecs = _cut(model.embed_passages([item for _h, item in batch]), model.dim)
+                if vecs.shape[0] != len(batch):
+                    raise KbError("埋め込みモデルの出力が不正です", "the embedding model returned the wrong number of rows")
+                rows = [
+                    (model.model_id, h, vecs[i].astype(np.float16).tobytes()) for i, (h, _item) in enumerate(batch)
+                ]
+                conn = self.conn()
+                with conn:
+                    conn.executemany("INSERT OR REPLACE INTO vectors(model, hash, vec) VALUES (?, ?, ?)", rows)
+                embedded += len(batch)
+                for h, _item in batch:
+                    done += per_hash[h]
+                self._generation += 1
+                elapsed = max(time.monotonic() - started, 1e-6)
+                yield EmbedProgress(done=done, total=total, embedded=embedded, rate=embedded / elapsed)
+            self._collect(model.model_id, set(hashes))
+            self._generation += 1
+            elapsed = max(time.monotonic() - started, 1e-6)
+            yield EmbedProgress(
+                done=done, total=total, embedded=embedded, finished=True, rate=embedded / elapsed if embedded else 0.0
+            )
+
+    def _collect(self, model_id: str, live: set[bytes]) -> None:
+        """Drop vectors of other models and of texts that are no longer indexed."""
+        conn = self.conn()
+        with conn:
+            conn.execute("DELETE FROM vectors WHERE model != ?", (model_id,))
+            dead = [(model_id, h) for h in self._stored(model_id) - live]
+            if dead:
+                conn.executemany("DELETE FROM vectors WHERE model = ? AND hash = ?", dead)
+
+    # -- search ----------------------------------------------------------------------------------------
+    def _matrix(self, model_id: str, dim: int) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+        """(chunk ids, unit-row matrix, id → row) of the chunks that have a vector, cached until either
+        file changes."""
+        sig_row = self.store.conn().execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM chunks").fetchone()
+        key = (model_id, dim, self._generation, tuple(sig_row), self._vector_count(model_id))
+        with self._lock:
+            if self._cache is not None and self._cache[0] == key:
+                return self._cache[1], self._cache[2], self._cache[3]
+        ids, hashes, _ = self._chunks(model_id)
+        by_hash = {
+            bytes(h): bytes(v)
+            for h, v in self.conn().execute("SELECT hash, vec FROM vectors WHERE model = ?", (model_id,))
+        }
+        keep_ids: list[int] = []
+        blobs: list[bytes] = []
+        for chunk_id, h in zip(ids, hashes, strict=True):
+            blob = by_hash.get(h)
+            if blob is not None:
+                keep_ids.append(chunk_id)
+                blobs.append(blob)
+        if blobs:
+            mat = np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(len(blobs), -1).astype(np.float32)
+        else:
+            mat = np.zeros((0, max(dim, 1)), dtype=np.float32)
+        id_arr = np.asarray(keep_ids, dtype=np.int64)
+        rows = {cid: i for i, cid in enumerate(keep_ids)}
+        with self._lock:
+            self._cache = (key, id_arr, mat, rows)
+        return id_arr, mat, rows
+
+    def _vector_count(self, model_id: str) -> int:
+        row = self.conn().execute("SELECT COUNT(*) FROM vectors WHERE model = ?", (model_id,)).fetchone()
+        return int(row[0])
+
+    def query_vector(self, model: SemanticModel, query: str) -> np.ndarray:
+        return _cut(model.embed_query(query), model.dim)[0]
+
+    def search(self, model: SemanticModel, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` chunks most similar to the question vector: (chunk id, cosine), best first."""
+        ids, mat, _rows = self._matrix(model.model_id, model.dim)
+        if mat.shape[0] == 0 or k <= 0:
+            return []
+        sims = mat @ qvec.astype(np.float32)
+        k = min(k, sims.shape[0])
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.argsort(-sims[top])]
+        return [(int(ids[i]), float(sims[i])) for i in top]
+
+    def similarities(self, model: SemanticModel, qvec: np.ndarray, chunk_ids: Sequence[int]) -> dict[int, float]:
+        """Cosine of the question with each of these chunks (those that have a vector)."""
+        _ids, mat, rows = self._matrix(model.model_id, model.dim)
+        out: dict[int, float] = {}
+        for cid in chunk_ids:
+            i = rows.get(cid)
+            if i is not None:
+                out[cid] = float(mat[i] @ qvec)
+        return out
+
+    def size_bytes(self) -> int:
+        total = 0
+        for suffix in ("", "-wal"):
+            with contextlib.suppress(OSError):
+                total += Path(str(self.path) + suffix).stat().st_size
+        return total
