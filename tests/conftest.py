@@ -51,6 +51,9 @@ def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     home = tmp_path / "home"
     monkeypatch.setenv("SOUMU_DESK_HOME", str(home))
     monkeypatch.delenv("SOUMU_DESK_PASSPHRASE", raising=False)
+    # Embedding a knowledge base costs ~0.5 s a chunk on 2 cores: only the tests of the semantic layer
+    # (which use the ``embedder`` fixture) turn it on.
+    monkeypatch.setenv("SOUMU_DESK_EMBEDDER", "none")
     yield home
 
 
@@ -88,3 +91,15 @@ def tiny_model() -> Path:
     if not TINY_MODEL.exists():
         pytest.fail(f"test model missing: {TINY_MODEL} — run `make test` (it fetches it)")
     return TINY_MODEL
+
+
+EMBEDDER = MODELS_DIR / "embeddinggemma-300m-q8_0.gguf"
+
+
+@pytest.fixture
+def embedder(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The real embedding model (EmbeddingGemma-300M, converted by the set-up), switched on for this test."""
+    if not EMBEDDER.exists():
+        pytest.fail(f"embedding model missing: {EMBEDDER} — run `make test` (it fetches it)")
+    monkeypatch.setenv("SOUMU_DESK_EMBEDDER", str(EMBEDDER))
+    return EMBEDDER
