@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,6 +153,22 @@ def index_in_child_process(
             child.join(5)
 
 
+@dataclass(frozen=True)
+class EmbeddingState:
+    """A snapshot of the semantic layer for the UI (replaced whole, so any thread may read it)."""
+
+    model: str = ""  # the embedder's name; "" when the layer is off
+    done: int = 0
+    total: int = 0
+    running: bool = False
+    rate: float = 0.0  # chunks per second of the current pass
+    problem: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.model) and self.total > 0 and self.done >= self.total
+
+
 class Services:
     """Holds the knowledge base, the model runtime, the answer pipeline and (lazily) the logbook."""
 
@@ -174,6 +191,14 @@ class Services:
         # set by the UI (the ナレッジ page); called from the watcher's thread with the changed paths
         self.kb_change_listener: Callable[[list[str]], None] | None = None
         self._watch_lock = threading.Lock()
+        # semantic layer: the embedder handed to the knowledge base, and the background pass that embeds
+        self.semantic_problem: str | None = None  # why the configured embedder cannot be used (Japanese)
+        self.embedding = EmbeddingState()
+        self._embed_lock = threading.Lock()
+        self._embed_thread: threading.Thread | None = None
+        self._embed_again = False
+        self._embed_cancel = threading.Event()
+        self.attach_embedder()
 
     # -- context ---------------------------------------------------------------------------------
     @property
@@ -215,6 +240,7 @@ class Services:
             self.runtime.load(path)
         else:
             log.info("no model to load; answers are extractive")
+        self.start_embedding()  # chunks indexed while the app was closed (or by `kb index --no-embed`)
 
     def reload_model(self, path: Path | None = None) -> None:
         """Apply new model settings: a fresh runtime config, then load ``path`` (or the active model)."""
@@ -227,6 +253,55 @@ class Services:
         target = path or self.active_model_path()
         if target is not None:
             self.runtime.load(target)
+
+    # -- semantic layer --------------------------------------------------------------------------
+    def attach_embedder(self) -> None:
+        """(Re)configure the embedding model from the settings; vectors of another model are re-made by the
+        next :meth:`start_embedding` (call it after a change)."""
+        from desktop.semantic import attach
+
+        self.semantic_problem = attach(self.kb, self.settings, self.model_folders())
+        model = self.kb.semantic
+        self.embedding = EmbeddingState(model=model.label if model else "", problem=self.semantic_problem)
+
+    def start_embedding(self) -> None:
+        """Give new and changed chunks their vectors on a background thread (returns at once). A call while
+        a pass runs makes it run once more at the end, so no change is missed."""
+        if self.kb.semantic is None:
+            return
+        with self._embed_lock:
+            if self._embed_thread is not None and self._embed_thread.is_alive():
+                self._embed_again = True
+                return
+            self._embed_cancel.clear()
+            self._embed_thread = threading.Thread(target=self._embed_loop, name="embedding", daemon=True)
+            self._embed_thread.start()
+
+    def _embed_loop(self) -> None:
+        while True:
+            try:
+                for step in self.kb.embed(self._embed_cancel):
+                    self.embedding = EmbeddingState(
+                        model=self.embedding.model, done=step.done, total=step.total, running=not step.finished,
+                        rate=step.rate or self.embedding.rate,
+                    )
+            except Exception as exc:  # a broken model file or a full disk: lexical search goes on
+                log.exception("embedding pass failed")
+                self.embedding = EmbeddingState(model=self.embedding.model, problem=str(exc))
+            with self._embed_lock:
+                if not self._embed_again or self._embed_cancel.is_set():
+                    self._embed_thread = None
+                    if self.embedding.running:
+                        self.embedding = EmbeddingState(
+                            model=self.embedding.model, done=self.embedding.done, total=self.embedding.total)
+                    return
+                self._embed_again = False
+
+    def stop_embedding(self, timeout: float = 10.0) -> None:
+        self._embed_cancel.set()
+        thread = self._embed_thread
+        if thread is not None:
+            thread.join(timeout)
 
     # -- knowledge base --------------------------------------------------------------------------
     def index(
@@ -253,6 +328,7 @@ class Services:
                     log.exception("could not start watching the sources")
 
     def _kb_changed(self, paths: list[str]) -> None:
+        self.start_embedding()
         listener = self.kb_change_listener
         if listener is not None:
             try:
@@ -325,6 +401,7 @@ class Services:
     def close(self) -> None:
         """Stop watching, stop the model worker, close the logbook and the index."""
         self.stop_watch()
+        self.stop_embedding()
         for closer in (self.runtime.close, self.kb.close):
             try:
                 closer()

@@ -40,8 +40,9 @@ def register(sub: Any) -> None:
 
     p = kb_sub.add_parser("index", help="索引を更新 / bring the index up to date")
     p.add_argument("folders", nargs="*", metavar="FOLDER", help="登録して索引するフォルダ / folders to register and index")
-    p.add_argument("--no-embed", action="store_true",
-                   help="意味検索用のベクトルを作らない（あとでアプリが作ります） / skip the semantic vectors")
+    p.add_argument("--embed", action="store_true",
+                   help="意味検索用のベクトルも作ってから終わる（既定はアプリが裏で作成） / also make the semantic "
+                        "vectors before exiting (by default the app makes them in the background)")
 
     p = kb_sub.add_parser("search", help="検索 / search ('-' reads one query a line from stdin)")
     p.add_argument("query", help="検索語、または - で標準入力から / query, or - for one query a line on stdin")
@@ -181,14 +182,19 @@ def _index(args: argparse.Namespace, ctx: Context, kbase: KnowledgeBase) -> int:
     )
     print(f"  合計 total: {status.files} files, {status.chunks} chunks")
     _print_failures(status.failures)
-    if not args.no_embed:
+    if args.embed:
         _embed(kbase, progress)
+    elif kbase.semantic is not None:
+        sem = kbase.semantic_status() or {}
+        if not sem.get("finished"):
+            print(f"  意味検索 semantic: {sem.get('embedded', 0)}/{sem.get('total', 0)} chunks embedded "
+                  "(アプリが裏で作成 / the app embeds the rest in the background; or: kb index --embed)")
     return 0
 
 
 def _embed(kbase: KnowledgeBase, progress: _Progress) -> None:
-    """The semantic vectors of new and changed chunks, in the foreground (the app does this in the
-    background); Ctrl+C stops it and the next run resumes."""
+    """The semantic vectors of new and changed chunks, in the foreground (``--embed``; the app does this in
+    the background); Ctrl+C stops it and the next run resumes."""
     if kbase.semantic is None:
         return
     started = time.monotonic()

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import Services
+from ui import catalog_semantic  # noqa: F401 — registers the English strings
 from ui.errors import describe
 from ui.i18n import language, t
 from ui.pages import card, muted, page_layout, section_title
@@ -133,6 +134,22 @@ class KnowledgePage(QWidget):
         self.watch_label = muted("")
         inner.addWidget(self.summary)
         inner.addWidget(self.watch_label)
+        semantic_row = QHBoxLayout()
+        self.semantic_label = muted("")
+        self.semantic_label.setWordWrap(True)
+        self.semantic_progress = QProgressBar()
+        self.semantic_progress.setTextVisible(False)
+        self.semantic_progress.setMaximumWidth(160)
+        self.semantic_progress.hide()
+        semantic_row.addWidget(self.semantic_label, 1)
+        semantic_row.addWidget(self.semantic_progress)
+        inner.addLayout(semantic_row)
+        # the embedding pass runs on a plain thread in desktop/: its snapshot is polled, cheaply
+        self._semantic_timer = QTimer(self)
+        self._semantic_timer.setInterval(1000)
+        self._semantic_timer.timeout.connect(self._update_semantic)
+        self._semantic_timer.start()
+        self._update_semantic()
         layout.addWidget(sources_card)
 
         failures_card, fin = card()
@@ -234,6 +251,31 @@ class KnowledgePage(QWidget):
             self.watch_label.setText(t("フォルダの監視は開始されていません。「再索引」で最新にできます。"))
         else:
             self.watch_label.setText(t("フォルダの監視は設定でオフです。変更後は「再索引」を押してください。"))
+
+    def _update_semantic(self) -> None:
+        state = self.services.embedding
+        if state.problem:
+            text = t("意味検索: 使えません — {problem}", problem=state.problem)
+        elif not state.model:
+            text = t("意味検索: オフ(語句の一致だけで検索します)。モデル画面で埋め込みモデルを選ぶと、言い換えた質問でも見つかるようになります。")
+        elif state.running:
+            text = t(
+                "意味検索: {model} — {done} / {total} 区切りのベクトルを作成中({rate:.1f} 件/秒)。作成済みの分から検索に使われます。",
+                model=state.model, done=f"{state.done:,}", total=f"{state.total:,}", rate=state.rate,
+            )
+        else:
+            done, total = state.done, state.total
+            if not total and self.status is not None:  # no pass this session: what the index says
+                sem = self.status.semantic or {}
+                done, total = int(sem.get("embedded", 0)), int(sem.get("total", 0))
+            text = t("意味検索: {model} — {done} / {total} 区切り。言い換えた質問でも規程の該当箇所を探します。",
+                     model=state.model, done=f"{done:,}", total=f"{total:,}")
+        if self.semantic_label.text() != text:
+            self.semantic_label.setText(text)
+        self.semantic_progress.setVisible(state.running and state.total > 0)
+        if state.running and state.total > 0:
+            self.semantic_progress.setRange(0, state.total)
+            self.semantic_progress.setValue(min(state.done, state.total))
 
     def _show_error(self, exc: BaseException) -> None:
         QMessageBox.warning(self, t("ナレッジ"), describe(exc))
@@ -344,6 +386,7 @@ class KnowledgePage(QWidget):
             self.progress_label.setText(t("索引は最新です。"))
         self.progress.hide()
         self._update_buttons()
+        self.services.start_embedding()  # the new and changed chunks' vectors, in the background
         self.refresh()
         self.indexFinished.emit()
 
@@ -367,4 +410,5 @@ class KnowledgePage(QWidget):
             self.refresh()
 
     def teardown(self) -> None:
+        self._semantic_timer.stop()
         self.cancel_index()
