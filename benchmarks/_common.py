@@ -406,3 +406,42 @@ def parsed_docs(folder: Path) -> tuple[list[BaselineDoc], list[str]]:
                 page=chunk.page, article=chunk.article,
             ))
     return docs, failed
+
+
+# ------------------------------------------------------------------- everyday-phrasing question set
+
+EVERYDAY_FILE = DATA_DIR / "everyday_questions.jsonl"
+DEMO_KB = REPO_ROOT / "kb" / "demo"
+
+
+def location_matches(ref_location: str, hit_location: str | None) -> bool:
+    """A reference's ``location`` (e.g. ``行17``, ``スライド4``, ``空調``) is in the hit's location, not followed
+    by a digit (``行1`` never matches ``行17``); NFKC on both sides."""
+    pattern = re.compile(re.escape(nfkc(ref_location)) + r"(?![0-9])")
+    return bool(pattern.search(nfkc(hit_location)))
+
+
+def is_relevant_located(hit: dict[str, Any], relevant: Iterable[dict[str, Any]]) -> bool:
+    """``is_relevant``, where a reference may also carry ``location``: for files without 第N条 (the FAQ sheet,
+    the slide deck, the HTML guide) the hit must then come from that row, slide or section, not just that file."""
+    for ref in relevant:
+        if not is_relevant(hit, [ref]):
+            continue
+        if ref.get("location") and not location_matches(ref["location"], hit.get("location")):
+            continue
+        return True
+    return False
+
+
+def first_relevant_rank_located(hits: Sequence[dict[str, Any]], relevant: Sequence[dict[str, Any]]) -> int | None:
+    for rank, hit in enumerate(hits, start=1):
+        if is_relevant_located(hit, relevant):
+            return rank
+    return None
+
+
+def answer_norm(text: str) -> str:
+    """Answer text as the fact check reads it: NFKC, no thousands separators or spaces, ヶ/ケ/カ/箇 月 as か月
+    (the same rule as ``llm_answer_eval.norm``)."""
+    text = nfkc(text).replace(",", "").replace(" ", "")
+    return text.replace("ヶ", "か").replace("ケ", "か").replace("カ月", "か月").replace("箇月", "か月")

@@ -142,3 +142,89 @@ def test_corpus_generator_is_deterministic(tmp_path: Path) -> None:
     md = next(p for p in (tmp_path / "a").rglob("*.md"))
     text = md.read_text(encoding="utf-8")
     assert re.search(r"第\d+条", text) and "文書番号: SD-" in text
+
+
+# ------------------------------------------------------------ everyday-phrasing set (issue 9)
+
+EVERYDAY = REPO_ROOT / "benchmarks" / "data" / "everyday_questions.jsonl"
+DEMO_DIR = REPO_ROOT / "kb" / "demo"
+
+
+def _everyday() -> list[dict]:
+    with EVERYDAY.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def test_everyday_question_file_is_well_formed() -> None:
+    questions = _everyday()
+    ids = [q["id"] for q in questions]
+    assert len(set(ids)) == len(ids)
+    assert len({(q["kb"], q["question"]) for q in questions}) == len(questions), "duplicate question in one kb"
+    inscope = [q for q in questions if not q.get("out_of_scope")]
+    oos = [q for q in questions if q.get("out_of_scope")]
+    assert len(inscope) >= 70 and len(oos) >= 25
+    assert {q["kb"] for q in inscope} == {"demo", "realdocs"}
+    for q in inscope:
+        assert set(q) == {"id", "question", "relevant", "facts", "kb", "note"}, q["id"]
+        assert re.fullmatch(r"e\d+", q["id"]) and q["kb"] in ("demo", "realdocs"), q["id"]
+        assert q["question"].strip() and "\n" not in q["question"], q["id"]
+        assert q["relevant"] and q["facts"], q["id"]
+        for ref in q["relevant"]:
+            assert set(ref) in ({"file", "article", "page"}, {"file", "article", "page", "location"}), q["id"]
+            assert ref["article"] is None or re.fullmatch(r"第\d+条(の\d+)?", ref["article"]), q["id"]
+            if ref["file"] == PDF_NAME:
+                assert ref["page"] is not None and ref["article"] is not None, q["id"]
+        referenced = {ref["file"] for ref in q["relevant"]}
+        for fact in q["facts"]:
+            assert fact["doc"] in referenced and fact["facts"], q["id"]
+    for q in oos:
+        assert set(q) == {"id", "question", "relevant", "out_of_scope", "kb", "note"}, q["id"]
+        assert re.fullmatch(r"o\d+", q["id"]) and q["relevant"] == [] and q["out_of_scope"] is True, q["id"]
+        assert q["kb"] in ("demo", "realdocs", "both"), q["id"]
+
+
+def _check_everyday_refs(kb: str, folder: Path) -> None:
+    """Each reference names a file of its knowledge base, and the product's parser gives at least one passage
+    that matches it (article, page, location) and that, together with the other matching passages of that
+    file, contains every answer fact given for that file."""
+    from kb.parsing import parse_document
+
+    parsed: dict[str, list] = {}
+    for q in (q for q in _everyday() if q["kb"] == kb and not q.get("out_of_scope")):
+        texts: dict[str, str] = {}
+        for ref in q["relevant"]:
+            path = folder / ref["file"]
+            assert path.is_file(), f"{q['id']}: no such {kb} file {ref['file']}"
+            if ref["file"] not in parsed:
+                parsed[ref["file"]] = parse_document(path).chunks
+            hits = [{"path": str(path), "location": c.location, "article": c.article, "page": c.page, "text": c.text}
+                    for c in parsed[ref["file"]]]
+            matched = [h for h in hits if common.is_relevant_located(h, [ref])]
+            assert matched, f"{q['id']}: no passage of {ref['file']} matches {ref}"
+            texts[ref["file"]] = texts.get(ref["file"], "") + " ".join(h["text"] for h in matched)
+        for fact in q["facts"]:
+            for item in fact["facts"]:
+                assert common.answer_norm(item) in common.answer_norm(texts[fact["doc"]]), \
+                    f"{q['id']}: fact {item!r} is not in the referenced passages of {fact['doc']}"
+
+
+def test_everyday_demo_references_point_at_real_text() -> None:
+    _check_everyday_refs("demo", DEMO_DIR)
+
+
+def test_everyday_realdocs_references_point_at_real_text() -> None:
+    if not REALDOCS.is_dir():
+        pytest.skip(f"the real documents are not here ({REALDOCS}); they sit beside the work tree")
+    _check_everyday_refs("realdocs", REALDOCS)
+
+
+def test_located_relevance_rule() -> None:
+    ref = [{"file": "f.xlsx", "article": None, "page": None, "location": "行2"}]
+    assert common.is_relevant_located({"path": "/d/f.xlsx", "location": "シート「FAQ」 行2"}, ref)
+    assert not common.is_relevant_located({"path": "/d/f.xlsx", "location": "シート「FAQ」 行23"}, ref)
+    assert not common.is_relevant_located({"path": "/d/g.xlsx", "location": "シート「FAQ」 行2"}, ref)
+    plain = [{"file": "a.md", "article": "第3条", "page": None}]
+    assert common.is_relevant_located({"path": "/d/a.md", "location": "第3条（日数）"}, plain)
+    assert common.first_relevant_rank_located([{"path": "/d/f.xlsx", "location": "行23"},
+                                               {"path": "/d/f.xlsx", "location": "行2"}], ref) == 2
+    assert common.answer_norm("３０，０００円・6ヶ月") == "30000円・6か月"
