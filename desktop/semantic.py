@@ -61,12 +61,16 @@ def semantic_model(path: Path, n_threads: int = 0) -> SemanticModel:
     def embed_passages(items: Sequence[tuple[str, str]]) -> np.ndarray:
         return passages.embed_passages(items)
 
+    def embed_texts(texts: Sequence[str]) -> np.ndarray:
+        return queries.embed_passages([("none", t) for t in texts])
+
     return SemanticModel(
         model_id=f"{queries.model_id}:{queries.search_dim or 'all'}",
         embed_passages=embed_passages,
         embed_query=embed_query,
         dim=queries.search_dim,
         label=queries.info.name or path.name,
+        embed_texts=embed_texts,
     )
 
 

@@ -18,7 +18,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -26,6 +26,7 @@ from kb.analysis import analysis_version
 from kb.indexer import Indexer, now_iso
 from kb.search import FusionWeights, Searcher
 from kb.semantic import EmbedProgress, SemanticModel, VectorIndex
+from kb.semantic import _cut as _cut_rows
 from kb.store import INDEX_FILE, Store
 from kb.synonyms import FILE_NAME as SYNONYMS_FILE
 from kb.synonyms import Synonyms
@@ -210,6 +211,20 @@ class KnowledgeBase:
             yield from self.vectors.run(model, cancel)
         except sqlite3.Error as exc:
             raise _write_error(self.vectors.path, exc) from exc
+
+    def text_similarities(self, query: str, texts: Sequence[str]) -> list[float] | None:
+        """Cosine of the question with each text (sentences of the top passages), or None without a semantic
+        model. The answer pipeline uses it to hand the model the sentences that answer, not whole chunks."""
+        model = self.semantic
+        if model is None or model.embed_texts is None or not texts:
+            return None
+        try:
+            qvec = self.vectors.query_vector(model, query)
+            vecs = _cut_rows(model.embed_texts(list(texts)), model.dim)
+        except Exception:
+            log.exception("sentence similarity failed")
+            return None
+        return [float(v) for v in vecs @ qvec]
 
     def semantic_status(self) -> dict[str, object] | None:
         model = self.semantic

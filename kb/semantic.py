@@ -59,6 +59,8 @@ class SemanticModel:
     embed_query: Callable[[str], np.ndarray]  # question → one unit vector
     dim: int  # dimensions stored and searched (a Matryoshka model's vectors are cut to this)
     label: str = ""  # shown to people: the model's name
+    # short texts (sentences of the top passages) embedded at question time, on the question's embedder
+    embed_texts: Callable[[Sequence[str]], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)

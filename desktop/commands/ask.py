@@ -28,6 +28,8 @@ def register(sub: Any) -> None:
     parser.add_argument("--no-model", action="store_true",
                         help="モデルを使わず抜粋で答える / extractive answer without a model")
     parser.add_argument("--json", action="store_true", help="JSONで出力 / print one JSON object")
+    parser.add_argument("--retrieval", choices=("hybrid", "lexical"), default="hybrid",
+                        help="hybrid: 語句＋意味（既定） / lexical: 語句のみ — words and meaning (default) or words only")
     parser.set_defaults(func=run)
 
 
@@ -56,6 +58,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 runtime.load(path)
     try:
         kbase = KnowledgeBase(ctx.home.kb_dir)
+        if args.retrieval == "hybrid":
+            from desktop.semantic import attach
+
+            problem = attach(kbase, ctx.settings, model_folders(ctx))
+            if problem:
+                print(f"意味検索は使えません（語句検索のみ）: {problem}", file=sys.stderr)
     except KbError as exc:
         if runtime is not None:
             runtime.close()
@@ -63,7 +71,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
               file=sys.stderr)
         return 1
     try:
-        answerer = Answerer(kbase, runtime, ctx.settings)
+        answerer = Answerer(kbase, runtime, ctx.settings, retrieval=args.retrieval)
         final = _stream(answerer, args)
     except KbError as exc:
         print(f"検索できませんでした: {exc.message_ja}\nsearch failed: {exc.message_en}", file=sys.stderr)

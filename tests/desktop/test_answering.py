@@ -77,7 +77,7 @@ def test_out_of_scope_questions_are_not_grounded(demo_index: KnowledgeBase, ques
     assert not answer.grounded and answer.sources == [] and answer.cited == []
     assert answer.answer == NOT_FOUND_JA and answer.model is None
     assert answer.to_dict() == {"question": question, "answer": NOT_FOUND_JA, "grounded": False, "sources": [],
-                                "model": None}
+                                "model": None, "similarity": None, "draft_discarded": None}
 
 
 def test_english_ui_gets_the_english_not_found_sentence(demo_index: KnowledgeBase) -> None:

@@ -35,7 +35,7 @@ def test_ask_json_shape_grounded(indexed_home: Path, capsys: pytest.CaptureFixtu
     code, out, _ = run(capsys, "--home", str(indexed_home), "ask", "結婚祝金はいくらですか？", "--no-model", "--json")
     assert code == 0
     data = json.loads(out)
-    assert set(data) == {"question", "answer", "grounded", "sources", "model"}
+    assert set(data) == {"question", "answer", "grounded", "sources", "model", "similarity", "draft_discarded"}
     assert data["grounded"] is True and data["model"] is None
     assert "30,000円" in data["answer"]
     assert data["sources"] and all(set(s) == {"n", "path", "title", "location"} for s in data["sources"])
@@ -48,7 +48,8 @@ def test_ask_json_out_of_scope(indexed_home: Path, capsys: pytest.CaptureFixture
     code, out, _ = run(capsys, "--home", str(indexed_home), "ask", question, "--model", str(tiny_model), "--json")
     assert code == 0
     assert json.loads(out) == {"question": question, "answer": "規程・資料に該当する記載が見つかりませんでした。",
-                               "grounded": False, "sources": [], "model": None}
+                               "grounded": False, "sources": [], "model": None, "similarity": None,
+                               "draft_discarded": None}
 
 
 def test_ask_text_streams_answer_then_sources(indexed_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
