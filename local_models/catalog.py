@@ -159,7 +159,7 @@ def iter_import(
     """
     source = Path(source).expanduser()
     entry = inspect_model(source)
-    if entry.error is not None:
+    if entry.error is not None and not _embedding_ok(entry):
         raise entry.error
     assert entry.info is not None
     if check_ram:
@@ -216,6 +216,14 @@ def import_model(
             return result
         if progress is not None:
             progress(step)
+
+
+def _embedding_ok(entry: ModelEntry) -> bool:
+    """A sentence-embedding GGUF cannot chat, but it is imported all the same: it serves the semantic search
+    (``models embedder NAME``, the モデル page)."""
+    from local_models.embedding import is_embedding_model
+
+    return entry.info is not None and not entry.info.truncated and is_embedding_model(entry.info)
 
 
 def _free_name(dest_dir: Path, name: str) -> Path | None:

@@ -44,6 +44,10 @@ def register(sub: Any) -> None:
     p_import.add_argument("--json", action="store_true", help="JSONで出力 / print JSON")
     p_use = actions.add_parser("use", help="使うモデルを選ぶ / choose the active model")
     p_use.add_argument("name", metavar="NAME", help="ファイル名またはパス / file name or path")
+    p_emb = actions.add_parser("embedder", help="意味検索のモデルを選ぶ / choose the embedding model (semantic search)")
+    p_emb.add_argument("name", metavar="NAME", nargs="?",
+                       help="埋め込みGGUFのファイル名・パス、none で無効、省略で現在の設定 / "
+                            "embedding GGUF name or path, none to turn off, omitted: show the current one")
     p_info = actions.add_parser("info", help="モデルの詳細 / details of a model (default: the active one)")
     p_info.add_argument("name", metavar="NAME", nargs="?")
     p_info.add_argument("--json", action="store_true", help="JSONで出力 / print JSON")
@@ -64,6 +68,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return _use(args, ctx)
     if action == "info":
         return _info(args, ctx)
+    if action == "embedder":
+        return _embedder(args, ctx)
     args.models_parser.print_help(sys.stderr)
     return 2
 
@@ -141,7 +147,12 @@ def _import(args: argparse.Namespace, ctx: Context) -> int:
     else:
         print(f"取り込みました / imported: {entry.path}")
         print(f"sha256: {entry.sha256}")
-        print(f"`soumu-desk models use {entry.name}` で使えます / run it to make it active.")
+        from local_models.embedding import is_embedding_model
+
+        if entry.info is not None and is_embedding_model(entry.info):  # it cannot chat, it searches
+            print(f"`soumu-desk models embedder {entry.name}` で意味検索に使えます / run it to use it for semantic search.")
+        else:
+            print(f"`soumu-desk models use {entry.name}` で使えます / run it to make it active.")
     return 0
 
 
@@ -160,6 +171,41 @@ def _use(args: argparse.Namespace, ctx: Context) -> int:
     ctx.settings.model.active = path.name if inside else str(path.resolve())
     ctx.save_settings()
     print(f"使うモデルを {path.name} にしました / active model: {path.name}")
+    return 0
+
+
+def _embedder(args: argparse.Namespace, ctx: Context) -> int:
+    """Show or set ``kb.embedder``; the app re-embeds the knowledge base in the background on its next start
+    (``kb index --embed`` does it now)."""
+    from desktop.semantic import OFF, embedder_path
+    from local_models.embedding import check_embedder
+    from local_models.gguf_info import read_gguf_info
+
+    folders = model_folders(ctx)
+    if args.name is None:
+        path = embedder_path(ctx.settings, folders)
+        print(f"意味検索のモデル / embedder: {path.name if path else 'なし / none'}")
+        return 0
+    if args.name.strip().lower() in OFF:
+        ctx.settings.kb.embedder = "none"
+        ctx.save_settings()
+        print("意味検索を無効にしました（語句検索のみ） / semantic search off (lexical only)")
+        return 0
+    path = find_model(args.name, folders)
+    if path is None:
+        print(f"モデルが見つかりません: {args.name}\nmodel not found: {args.name}", file=sys.stderr)
+        return 1
+    try:
+        check_embedder(read_gguf_info(path))
+    except ModelFileError as exc:
+        print(f"埋め込みモデルとして使えません: {exc.message_ja}\ncannot use it as an embedder: {exc.message_en}",
+              file=sys.stderr)
+        return 1
+    inside = any(path.resolve().parent == f.resolve() for f in folders if f.is_dir())
+    ctx.settings.kb.embedder = path.name if inside else str(path.resolve())
+    ctx.save_settings()
+    print(f"意味検索のモデルを {path.name} にしました。知識ベースはバックグラウンドで埋め込み直されます "
+          f"/ embedder: {path.name}; the knowledge base is re-embedded in the background")
     return 0
 
 

@@ -118,3 +118,25 @@ def test_models_refuse_bad_files(home: Path, tiny_model: Path, tmp_path: Path,
     code, out, _ = run(capsys, "--home", str(home), "models", "list", "--json")
     broken = [m for m in json.loads(out)["models"] if m["file"] == "cut.gguf"]
     assert broken and broken[0]["usable"] is False and broken[0]["error"]["code"] == "truncated"
+
+
+def test_an_embedding_gguf_is_imported_and_chosen_as_the_embedder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_model: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.conftest import EMBEDDER
+
+    if not EMBEDDER.exists():
+        pytest.fail(f"embedding model missing: {EMBEDDER} — run `make test` (it fetches it)")
+    monkeypatch.delenv("SOUMU_DESK_EMBEDDER", raising=False)  # the setting decides here, not the tests' switch
+    home = tmp_path / "home"
+    code, out, _ = run(capsys, "--home", str(home), "models", "import", str(EMBEDDER))
+    assert code == 0 and "models embedder" in out and (home / "models" / EMBEDDER.name).is_file()
+    code, out, _ = run(capsys, "--home", str(home), "models", "embedder", EMBEDDER.name)
+    assert code == 0 and Settings.load(home / "settings.json").kb.embedder == EMBEDDER.name
+    code, _, err = run(capsys, "--home", str(home), "models", "embedder", str(tiny_model))
+    assert code == 1 and "埋め込みモデルとして使えません" in err  # a chat model cannot embed
+    assert Settings.load(home / "settings.json").kb.embedder == EMBEDDER.name  # nothing changed
+    code, out, _ = run(capsys, "--home", str(home), "models", "embedder", "none")
+    assert code == 0 and Settings.load(home / "settings.json").kb.embedder == "none"
+    code, out, _ = run(capsys, "--home", str(home), "models", "embedder")
+    assert code == 0 and "none" in out
