@@ -12,10 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "kb": ("PySide6", "shiboken6", "ui", "desktop", "local_models"),
     "local_models": ("PySide6", "shiboken6", "ui", "desktop", "kb"),
-    # desktop may import ui only from its composition root (desktop/app.py) and the screenshots command.
-    "desktop": ("PySide6.QtWidgets", "PySide6.QtGui", "PySide6.QtCharts", "PySide6.QtPdfWidgets"),
+    # desktop reaches Qt only through ui, and ui only from its composition root (DESKTOP_MAY_IMPORT_UI);
+    # even there it never imports a widget module itself.
+    "desktop": ("PySide6", "shiboken6", "ui"),
 }
-DESKTOP_MAY_IMPORT_UI = {"desktop/app.py", "desktop/commands/screenshots.py"}
+DESKTOP_MAY_IMPORT_UI = {"desktop/app.py"}
+DESKTOP_ROOT_FORBIDDEN = ("PySide6.QtWidgets", "PySide6.QtGui", "PySide6.QtCharts", "PySide6.QtPdfWidgets")
 UI_FORBIDDEN = ("sqlite3", "sqlite_utils", "sqlcipher3", "pypdfium2", "docx", "openpyxl", "pptx", "sudachipy")
 
 
@@ -38,15 +40,19 @@ def sources(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
 
 
+def banned_for(package: str, rel: str) -> tuple[str, ...]:
+    if package == "desktop" and rel in DESKTOP_MAY_IMPORT_UI:
+        return DESKTOP_ROOT_FORBIDDEN
+    return FORBIDDEN[package]
+
+
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_core_packages_keep_their_imports(package: str) -> None:
     bad = []
     for path in sources(package):
         rel = path.relative_to(ROOT).as_posix()
+        banned = banned_for(package, rel)
         for name in imports_of(path):
-            banned = FORBIDDEN[package]
-            if package == "desktop" and rel not in DESKTOP_MAY_IMPORT_UI:
-                banned = (*banned, "ui")
             if _hits(name, banned):
                 bad.append(f"{rel}: {name}")
     assert not bad, "import rules of DESIGN.md §1 broken:\n" + "\n".join(bad)
@@ -67,3 +73,13 @@ def test_the_rule_checker_sees_a_violation(tmp_path: Path) -> None:
     sample.write_text("def f():\n    from PySide6.QtWidgets import QLabel\n    import kb.search\n", encoding="utf-8")
     assert _hits(imports_of(sample)[0], FORBIDDEN["kb"])
     assert _hits(imports_of(sample)[1], FORBIDDEN["local_models"])
+
+
+def test_only_the_composition_root_of_desktop_reaches_ui() -> None:
+    for rel in ("desktop/commands/screenshots.py", "desktop/services.py", "desktop/cli.py"):
+        banned = banned_for("desktop", rel)
+        assert _hits("ui", banned) and _hits("ui.screenshots", banned) and _hits("PySide6.QtCore", banned)
+    root = banned_for("desktop", "desktop/app.py")
+    assert not _hits("ui.screenshots", root) and not _hits("ui.main", root)
+    assert _hits("PySide6.QtWidgets", root)  # the root hands services to ui; it builds no widget itself
+    assert not _hits("uikit", FORBIDDEN["desktop"])  # a prefix of a name is not that package

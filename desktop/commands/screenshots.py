@@ -2,7 +2,9 @@
 
 Into the data home go the demo documents (copied from ``kb/demo/`` and indexed) and the demo logbook
 (``desktop/data/demo_logbook.json``, imported by id, so running twice adds nothing twice). The answer page
-shows a real answer: from the model when one is available, else the extractive answer.
+shows a real answer: from the model when one is available, else the extractive answer. The window itself is
+rendered by ``ui/screenshots.py``, reached through the composition root (``desktop.app.render_screenshots``):
+this module loads no Qt.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ import json
 import os
 import shutil
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,6 @@ from desktop.settings import Settings
 HELP = COMMAND_HELP["screenshots"]
 DEMO_LOGBOOK = REPO_ROOT / "desktop" / "data" / "demo_logbook.json"
 DEMO_DOCS_FOLDER = "demo-documents"  # inside the data home
-QUESTION = {"ja": "出張の日当はいくらですか?", "en": "出張の日当はいくらですか?"}  # the demo documents are Japanese
-PAGES = ("answer", "notes", "inquiries", "insights", "prompts", "knowledge", "model", "settings")
-WINDOW_SIZE = (1360, 860)
 
 
 def register(sub: Any) -> None:
@@ -89,6 +86,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     elif args.model != "auto":
         ctx.settings.model.active = str(Path(args.model).expanduser().resolve())
 
+    from desktop.app import render_screenshots
     from desktop.prompt_share import add_starter_set
     from desktop.secrets import SecretsError
     from desktop.services import Services
@@ -108,7 +106,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         n_notes, n_inq = load_demo_logbook(book)
         add_starter_set(book)  # the prompt library page shows the starter prompts
         _progress(f"デモの記録: 現場の声 {n_notes} 件・問い合わせ {n_inq} 件 / demo logbook loaded")
-        written = render(services, outdir, args.lang)
+        written = render_screenshots(services, outdir, args.lang, _progress)
     finally:
         services.close()
         ctx.settings = original  # the window saves its state on close: keep the user's own settings
@@ -120,81 +118,3 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 def _progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def fill_answer(page: Any, question: str, pump: Callable[..., None]) -> None:
-    """Type the question, wait for the hits, ask, and wait for the whole answer."""
-    page.search_box.setText(question)
-    page.search_now()
-    pump(lambda: bool(page.hits))
-    page.ask()
-    pump(lambda: bool(page.state.finished), timeout=300)
-    page.search_box.setFocus()
-
-
-def render(services: Any, outdir: Path, lang: str) -> list[Path]:
-    """Build the window offscreen and save one PNG per page plus the quick-capture dialog."""
-    from PySide6.QtCore import QCoreApplication
-
-    from ui.i18n import set_language
-    from ui.main import UiThreadGarbageCollector, application
-    from ui.main_window import MainWindow
-    from ui.workers import shutdown_workers, workers
-
-    set_language(lang)
-    app = application()
-    collector = UiThreadGarbageCollector(app)
-    window = MainWindow(services)
-    window.resize(*WINDOW_SIZE)
-    window.show()
-
-    def pump(until: Callable[[], bool] | None = None, timeout: float = 30.0, settle: float = 0.3) -> None:
-        """Run the event loop until ``until()`` holds and no background job is left, then a little more."""
-        deadline = time.monotonic() + timeout
-        quiet_since: float | None = None
-        while time.monotonic() < deadline:
-            QCoreApplication.processEvents()
-            busy = bool(workers().active()) or (until is not None and not until())
-            now = time.monotonic()
-            if busy:
-                quiet_since = None
-            elif quiet_since is None:
-                quiet_since = now
-            elif now - quiet_since >= settle:
-                return
-            time.sleep(0.02)
-
-    written: list[Path] = []
-
-    def save(widget: Any, name: str) -> None:
-        pump()
-        path = outdir / f"{name}_{lang}.png"
-        widget.grab().save(str(path))
-        written.append(path)
-        _progress(f"  {path.name}")
-
-    try:
-        pump()
-        if services.active_model_path() is not None:
-            _progress("モデルを読み込んでいます / loading the model")
-            services.runtime.wait_until_loaded(300)
-        for key in PAGES:
-            page: Any = window.show_page(key)
-            if key == "answer":
-                fill_answer(page, QUESTION[lang], pump)
-            if key == "knowledge":
-                page.refresh()
-            pump(timeout=60)
-            save(window, f"{PAGES.index(key) + 1:02d}-{key}")
-        window.show_page("notes")
-        window.open_quick_capture()
-        pump()
-        dialogs = [w for w in app.topLevelWidgets() if w.isVisible() and w is not window and w.isWindow()]
-        if dialogs:
-            save(dialogs[-1], f"{len(PAGES) + 1:02d}-quick-capture")
-            dialogs[-1].close()
-    finally:
-        window.close()
-        shutdown_workers()
-        collector.stop()
-    return written
