@@ -236,15 +236,15 @@ GENERIC_WORDS = frozenset(
 )
 
 
-# The semantic gate (cosine of the question with the best of the top passages, EmbeddingGemma-300M, 256
-# dimensions). Calibrated on the everyday-phrasing set (in scope) and its out-of-scope questions; the
-# margins are in docs/PERFORMANCE.md ("Semantic evidence gate"). A passage that holds the question's words
-# needs only a modest similarity; one in other words must be clearly about the question.
-SIM_ALONE = 0.58  # grounded on meaning alone
-SIM_WITH_WORDS = 0.45  # grounded with MIN_COVERAGE of the words
-SIM_FLOOR = 0.30  # below this the words alone are not trusted (a shared word, a different subject)
-COVERAGE_WITH_SIM = 0.34  # some of the words and a clearly related passage
-SIM_WITH_SOME_WORDS = 0.52
+# The semantic gate: grounded when  similarity + COVERAGE_WEIGHT × coverage ≥ GATE_SCORE, where similarity is
+# the best cosine of the question with a top passage (EmbeddingGemma-300M, 256 dimensions) and coverage the
+# best share of the question's content words one passage holds. Calibrated on the everyday-phrasing set
+# (benchmarks/everyday_eval.py: 107 in-scope, 30 out-of-scope questions): the threshold admits 2 of the 30
+# out-of-scope questions and grounds 72 % of the in-scope ones; the two signals overlap (in-scope 10th
+# percentile 0.485, out-of-scope maximum 0.574), so no threshold on them reaches both targets — written down
+# with the margins in docs/PERFORMANCE.md ("Semantic evidence gate").
+COVERAGE_WEIGHT = 0.05
+GATE_SCORE = 0.551
 
 
 def judge_evidence(question: str, top_hits: Sequence[HitLike], synonyms: Any = None) -> Evidence:
@@ -278,14 +278,8 @@ def judge_evidence(question: str, top_hits: Sequence[HitLike], synonyms: Any = N
             best_share = share
             best = [u.surface for u, c in zip(units, covered, strict=True) if c]
     by_words = best_share >= MIN_COVERAGE and len(best) >= MIN_COVERED
-    if similarity is None:
-        grounded = by_words
-    else:
-        grounded = (
-            similarity >= SIM_ALONE
-            or (by_words and similarity >= SIM_WITH_WORDS)
-            or (best_share >= COVERAGE_WITH_SIM and similarity >= SIM_WITH_SOME_WORDS)
-        ) and similarity >= SIM_FLOOR
+    # without the semantic layer the words decide alone
+    grounded = by_words if similarity is None else similarity + COVERAGE_WEIGHT * best_share >= GATE_SCORE
     return Evidence(grounded, best_share, words, best, similarity)
 
 
@@ -405,6 +399,7 @@ def compact_sources(
         at += len(sentences)
         if not scored:
             continue
+        scored = _prefer_unqualified(question, scored)
         scored.sort(key=lambda x: -x[0])
         ranked.append((scored[0][0] - 0.01 * rank, rank, hit, scored))
     if not ranked:
@@ -423,6 +418,36 @@ def compact_sources(
         text = "\n".join(parts)
         out.append(Source(n, hit.path, hit.title, hit.location, text, hit.page, hit.article,
                           best=tuple(x[2] for x in scored[:COMPACT_SENTENCES])))
+    return out
+
+
+_ENUM = re.compile(r"^[\s(（]*[0-9０-９一二三四五六七八九十]+[)）.．、]\s*")
+
+
+def _item_label(sentence: str) -> str:
+    """The label of a list item: 「(4) 配偶者の父母の死亡：3日」 → 「配偶者の父母の死亡」 ('' for prose)."""
+    head, sep, _ = sentence.partition("：")
+    if not sep:
+        head, sep, _ = sentence.partition(":")
+    return _ENUM.sub("", head).strip() if sep and len(head) <= 40 else ""
+
+
+def _prefer_unqualified(question: str, scored: list[tuple[float, int, str]]) -> list[tuple[float, int, str]]:
+    """Of two list items where one label extends the other (父母の死亡 / 配偶者の父母の死亡), the extended one
+    answers only when the question names the extra words: 「親が亡くなったら」 is about 父母, not 配偶者の父母.
+    Meaning alone ranks the two alike, since both say 父母の死亡."""
+    labels = [_item_label(x[2]) for x in scored]
+    flat_q = compact_text(question)
+    out = []
+    for (value, i, sentence), label in zip(scored, labels, strict=True):
+        if label:
+            for other in labels:
+                if other and other != label and other in label:
+                    extra = label.replace(other, "").strip("のと・ ")
+                    if extra and not any(ch in flat_q for ch in extra if not ("ぁ" <= ch <= "ん")):
+                        value -= 0.08
+                        break
+        out.append((value, i, sentence))
     return out
 
 
