@@ -156,19 +156,30 @@ def _import(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _find(name: str, folders: list[Path]) -> Path | None:
+    path = find_model(name, folders)
+    if path is None:
+        print(f"モデルが見つかりません: {name}\nmodel not found: {name}", file=sys.stderr)
+    return path
+
+
+def _setting_value(path: Path, folders: list[Path]) -> str:
+    """What the settings keep for a model: its file name when it sits in a model folder, else its full path."""
+    inside = any(path.resolve().parent == f.resolve() for f in folders if f.is_dir())
+    return path.name if inside else str(path.resolve())
+
+
 def _use(args: argparse.Namespace, ctx: Context) -> int:
     folders = model_folders(ctx)
-    path = find_model(args.name, folders)
+    path = _find(args.name, folders)
     if path is None:
-        print(f"モデルが見つかりません: {args.name}\nmodel not found: {args.name}", file=sys.stderr)
         return 1
     entry = inspect_model(path)
     if entry.error is not None:
         print(f"このモデルは使えません: {entry.error.message_ja}\ncannot use this model: {entry.error.message_en}",
               file=sys.stderr)
         return 1
-    inside = any(path.resolve().parent == f.resolve() for f in folders if f.is_dir())
-    ctx.settings.model.active = path.name if inside else str(path.resolve())
+    ctx.settings.model.active = _setting_value(path, folders)
     ctx.save_settings()
     print(f"使うモデルを {path.name} にしました / active model: {path.name}")
     return 0
@@ -191,9 +202,8 @@ def _embedder(args: argparse.Namespace, ctx: Context) -> int:
         ctx.save_settings()
         print("意味検索を無効にしました（語句検索のみ） / semantic search off (lexical only)")
         return 0
-    path = find_model(args.name, folders)
+    path = _find(args.name, folders)
     if path is None:
-        print(f"モデルが見つかりません: {args.name}\nmodel not found: {args.name}", file=sys.stderr)
         return 1
     try:
         check_embedder(read_gguf_info(path))
@@ -201,8 +211,7 @@ def _embedder(args: argparse.Namespace, ctx: Context) -> int:
         print(f"埋め込みモデルとして使えません: {exc.message_ja}\ncannot use it as an embedder: {exc.message_en}",
               file=sys.stderr)
         return 1
-    inside = any(path.resolve().parent == f.resolve() for f in folders if f.is_dir())
-    ctx.settings.kb.embedder = path.name if inside else str(path.resolve())
+    ctx.settings.kb.embedder = _setting_value(path, folders)
     ctx.save_settings()
     print(f"意味検索のモデルを {path.name} にしました。知識ベースはバックグラウンドで埋め込み直されます "
           f"/ embedder: {path.name}; the knowledge base is re-embedded in the background")
