@@ -269,11 +269,7 @@ def judge_evidence(question: str, top_hits: Sequence[HitLike], synonyms: Any = N
     weights = _weights(units)
     best_share, best = 0.0, []
     for hit in top_hits if units else ():
-        body = hit.title + "\n" + hit.text
-        terms = set(analyzer.index_terms(body))
-        flat = compact_text(body)
-        covered = [_covers(u, alts, terms, flat) for u, alts in zip(units, alternatives, strict=True)]
-        share = sum(w for w, c in zip(weights, covered, strict=True) if c) / sum(weights)
+        share, covered = _coverage(hit.title + "\n" + hit.text, units, alternatives, weights)
         if share > best_share:
             best_share = share
             best = [u.surface for u, c in zip(units, covered, strict=True) if c]
@@ -327,11 +323,7 @@ def select_sources(
             continue
         seen.add(hit.chunk_id)
         text = _window(_tidy(hit.text), words, PASSAGE_CHARS)
-        body = hit.title + "\n" + text
-        terms = set(analyzer.index_terms(body))
-        flat = compact_text(body)
-        got = sum(w for u, alts, w in zip(units, alternatives, weights, strict=True) if _covers(u, alts, terms, flat))
-        value = got / sum(weights) if weights else 0.0
+        value, _covered = _coverage(hit.title + "\n" + text, units, alternatives, weights)
         if wants_number and _QUANTITY.search(nfkc_lower(text)):
             value += 0.3 + 0.2 * asked_unit_bonus(question, text)
         ranked.append((value - 0.03 * rank, rank, hit, text))
@@ -365,11 +357,11 @@ def compact_sources(
     weights = _weights(units)
     wants_number = bool(_ASKS_QUANTITY.search(question))
     picked: list[HitLike] = []
+    seen: set[int] = set()
     for hit in hits:
-        if hit.chunk_id not in {h.chunk_id for h in picked}:
+        if hit.chunk_id not in seen and len(picked) < COMPACT_HITS:
+            seen.add(hit.chunk_id)
             picked.append(hit)
-        if len(picked) >= COMPACT_HITS:
-            break
     per_hit: list[list[str]] = []
     flat_sentences: list[str] = []
     for hit in picked:
@@ -384,13 +376,7 @@ def compact_sources(
     for rank, (hit, sentences) in enumerate(zip(picked, per_hit, strict=True)):
         scored = []
         for i, sentence in enumerate(sentences):
-            value = sims[at + i]
-            if units:
-                terms = set(analyzer.index_terms(sentence))
-                flat = compact_text(sentence)
-                got = sum(w for u, alts, w in zip(units, alternatives, weights, strict=True)
-                          if _covers(u, alts, terms, flat))
-                value += 0.1 * got / sum(weights)
+            value = sims[at + i] + 0.1 * _coverage(sentence, units, alternatives, weights)[0]
             if wants_number and _QUANTITY.search(nfkc_lower(sentence)):
                 value += 0.04 + 0.04 * asked_unit_bonus(question, sentence)
             if sentence.endswith(("？", "?")):
@@ -449,6 +435,17 @@ def _prefer_unqualified(question: str, scored: list[tuple[float, int, str]]) -> 
                         break
         out.append((value, i, sentence))
     return out
+
+
+def _coverage(text: str, units: Sequence[Any], alternatives: Sequence[list[tuple[str, ...]]],
+              weights: Sequence[float]) -> tuple[float, list[bool]]:
+    """(weighted share of the question's content words ``text`` holds, which of them it holds)."""
+    analyzer = get_analyzer()
+    terms = set(analyzer.index_terms(text))
+    flat = compact_text(text)
+    covered = [_covers(u, alts, terms, flat) for u, alts in zip(units, alternatives, strict=True)]
+    share = sum(w for w, c in zip(weights, covered, strict=True) if c) / sum(weights) if weights else 0.0
+    return share, covered
 
 
 def _weights(units: Sequence[Any]) -> list[float]:

@@ -26,7 +26,6 @@ from kb.analysis import analysis_version
 from kb.indexer import Indexer, now_iso
 from kb.search import FusionWeights, Searcher
 from kb.semantic import EmbedProgress, SemanticModel, VectorIndex
-from kb.semantic import _cut as _cut_rows
 from kb.store import INDEX_FILE, Store
 from kb.synonyms import FILE_NAME as SYNONYMS_FILE
 from kb.synonyms import Synonyms
@@ -219,12 +218,10 @@ class KnowledgeBase:
         if model is None or model.embed_texts is None or not texts:
             return None
         try:
-            qvec = self.vectors.query_vector(model, query)
-            vecs = _cut_rows(model.embed_texts(list(texts)), model.dim)
+            return self.vectors.text_similarities(model, self.vectors.query_vector(model, query), texts)
         except Exception:
             log.exception("sentence similarity failed")
             return None
-        return [float(v) for v in vecs @ qvec]
 
     def semantic_status(self) -> dict[str, object] | None:
         model = self.semantic

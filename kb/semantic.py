@@ -102,6 +102,7 @@ class VectorIndex:
         self._lock = threading.Lock()  # guards the cached matrix
         self._cache: tuple[tuple[Any, ...], np.ndarray, np.ndarray, dict[int, int]] | None = None
         self._generation = 0
+        self._last_query: tuple[str, str, np.ndarray] | None = None  # (model id, question, vector)
         self._run_lock = threading.Lock()  # one pass at a time
         try:
             conn = self.conn()
@@ -245,7 +246,19 @@ class VectorIndex:
         return int(row[0])
 
     def query_vector(self, model: SemanticModel, query: str) -> np.ndarray:
-        return _cut(model.embed_query(query), model.dim)[0]
+        """The question's vector; the last one is kept, since an answer embeds its question for the search
+        and again to rank the passages' sentences."""
+        last = self._last_query
+        if last is not None and last[0] == model.model_id and last[1] == query:
+            return last[2]
+        qvec = _cut(model.embed_query(query), model.dim)[0]
+        self._last_query = (model.model_id, query, qvec)
+        return qvec
+
+    def text_similarities(self, model: SemanticModel, qvec: np.ndarray, texts: Sequence[str]) -> list[float]:
+        """Cosine of the question with each of these short texts, embedded now (``model.embed_texts``)."""
+        assert model.embed_texts is not None
+        return [float(v) for v in _cut(model.embed_texts(list(texts)), model.dim) @ qvec]
 
     def search(self, model: SemanticModel, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The ``k`` chunks most similar to the question vector: (chunk id, cosine), best first."""
