@@ -153,6 +153,11 @@ class Inquiry:
     id: str = field(default_factory=new_id)
     created_at: str = ""
     updated_at: str = ""
+    # Team logbook (PostgreSQL) only: who created / last changed it, and the version an update must match
+    # (optimistic concurrency). The SQLCipher store leaves them empty / 0.
+    created_by: str = ""
+    updated_by: str = ""
+    version: int = 0
 
     def normalize(self) -> None:
         """Canonical forms (ISO date-time) so equal records compare and export equal."""
@@ -212,6 +217,11 @@ class Note:
     id: str = field(default_factory=new_id)
     created_at: str = ""
     updated_at: str = ""
+    # Team logbook (PostgreSQL) only: who created / last changed it, and the version an update must match
+    # (optimistic concurrency). The SQLCipher store leaves them empty / 0.
+    created_by: str = ""
+    updated_by: str = ""
+    version: int = 0
 
     def set_status(self, status: str, today: date | None = None) -> None:
         """Change the status with its side effect: closing sets the resolved date (a date the user typed is
