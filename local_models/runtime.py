@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psutil
 
@@ -82,7 +82,7 @@ class StreamStats:
     finish_reason: str = ""
 
 
-_END = object()
+END_OF_STREAM = object()  # put on a stream's queue after its last piece
 
 
 @dataclass
@@ -120,19 +120,29 @@ class _CallJob:
 _STOP = object()
 
 
-class TokenStream:
-    """Iterator of text pieces from one chat request. ``cancel()`` stops it within one token."""
+class QueueStream:
+    """Iterator of text pieces handed over a queue by the thread that talks to the model; ``close()`` (or
+    setting the cancel event) stops it. Shared by both backends (:class:`TokenStream`, ``ServerStream``).
 
-    def __init__(self, job: _ChatJob) -> None:
-        self._job = job
+    With ``poll_s`` set, a waiting consumer looks at the cancel event every ``poll_s`` seconds and returns at
+    once when it is set, even before the producer has noticed (a model server may still be reading a long
+    prompt); without it, the producer's own per-token check is what ends the stream.
+    """
+
+    poll_s: float | None = None
+
+    def __init__(self, out: queue.SimpleQueue[Any], cancel: threading.Event, stats: StreamStats) -> None:
+        self._out = out
+        self._cancel = cancel
+        self._stats = stats
         self._done = False
 
     @property
     def stats(self) -> StreamStats:
-        return self._job.stats
+        return self._stats
 
     def cancel(self) -> None:
-        self._job.cancel.set()
+        self._cancel.set()
 
     def __iter__(self) -> Iterator[str]:
         return self
@@ -140,8 +150,8 @@ class TokenStream:
     def __next__(self) -> str:
         if self._done:
             raise StopIteration
-        item = self._job.out.get()
-        if item is _END:
+        item = self._next_item()
+        if item is END_OF_STREAM:
             self._done = True
             raise StopIteration
         if isinstance(item, BaseException):
@@ -149,14 +159,87 @@ class TokenStream:
             raise item
         return str(item)
 
+    def _next_item(self) -> Any:
+        if self.poll_s is None:
+            return self._out.get()
+        while True:
+            try:
+                return self._out.get(timeout=self.poll_s)
+            except queue.Empty:
+                if self._cancel.is_set():
+                    self._stats.cancelled = True
+                    return END_OF_STREAM
+
     def close(self) -> None:
-        """Stop the request if it is still running; the worker moves on to the next one."""
+        """Stop the request if it is still running; the producer moves on to the next one."""
         if not self._done:
-            self._job.cancel.set()
+            self._cancel.set()
             self._done = True
 
     def text(self) -> str:
         return "".join(self)
+
+
+class TokenStream(QueueStream):
+    """The in-process runtime's stream: ``cancel()`` stops it within one token (checked on the worker)."""
+
+    def __init__(self, job: _ChatJob) -> None:
+        super().__init__(job.out, job.cancel, job.stats)
+
+
+class ChatModel(Protocol):
+    """What the answer pipeline, the prompt runner and the logbook analysis need from a model backend:
+    :class:`ModelRuntime` (in process) and ``local_models.server_backend.ServerBackend`` (HTTP)."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def error(self) -> ModelError | None: ...
+    @property
+    def model_name(self) -> str: ...
+    @property
+    def n_ctx(self) -> int: ...
+
+    def chat(
+        self, messages: Sequence[Message], *, max_tokens: int | None = None, temperature: float | None = None,
+        cancel: threading.Event | None = None, prefix_messages: int = 0,
+    ) -> QueueStream: ...
+
+    def complete_json(
+        self, messages: Sequence[Message], schema: dict[str, Any], *, max_tokens: int = 256,
+        timeout: float | None = None,
+    ) -> dict[str, Any]: ...
+
+    def wait_until_loaded(self, timeout: float | None = None) -> bool: ...
+
+    def close(self, timeout: float = ...) -> None: ...
+
+
+def closed_error() -> ModelError:
+    return ModelError("実行環境は終了しています", "the runtime is closed", "closed")
+
+
+def check_backend_usable(state: str, error: ModelError | None, closing: bool) -> None:
+    """Raise the reason a backend in ``state`` cannot take a request (none when it can)."""
+    if closing:
+        raise closed_error()
+    if state == "none":
+        raise ModelError("モデルが読み込まれていません", "no model is loaded", "not_loaded")
+    if state == "error":
+        raise error if error is not None else ModelError("モデルを使えません", "the model is unusable")
+
+
+def parse_json_object(text: str) -> dict[str, Any]:
+    """A constrained answer's text as a JSON object, or the :class:`ModelError` that says why not."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ModelError(
+            "モデルの出力をJSONとして読めませんでした", f"the model's output is not valid JSON: {text[:80]!r}", "json"
+        ) from None
+    if not isinstance(value, dict):
+        raise ModelError("モデルの出力がオブジェクトではありません", "the model's output is not an object", "json")
+    return value
 
 
 class ModelRuntime:
@@ -215,7 +298,7 @@ class ModelRuntime:
     def load(self, path: str | Path) -> None:
         """Start loading ``path`` in the background; returns at once. Watch :attr:`state`."""
         if self._closing.is_set():
-            raise ModelError("実行環境は終了しています", "the runtime is closed", "closed")
+            raise closed_error()
         self._path = Path(path)
         self._set_state("loading", None)
         self._jobs.put(_LoadJob(Path(path)))
@@ -293,13 +376,7 @@ class ModelRuntime:
     # ----- worker -----
 
     def _check_usable(self) -> None:
-        if self._closing.is_set():
-            raise ModelError("実行環境は終了しています", "the runtime is closed", "closed")
-        if self._state == "none":
-            raise ModelError("モデルが読み込まれていません", "no model is loaded", "not_loaded")
-        if self._state == "error":
-            err = self._error
-            raise err if err is not None else ModelError("モデルを使えません", "the model is unusable")
+        check_backend_usable(self._state, self._error, self._closing.is_set())
 
     def _set_state(self, state: str, error: ModelError | None) -> None:
         with self._lock:
@@ -323,13 +400,13 @@ class ModelRuntime:
             self._free()
 
     def _dispatch(self, job: Any) -> None:
-        closed = ModelError("実行環境は終了しています", "the runtime is closed", "closed")
+        closed = closed_error()
         if isinstance(job, _LoadJob):
             self._do_load(job.path)
         elif isinstance(job, _ChatJob):
             if job.cancel.is_set() or self._closing.is_set():
                 job.stats.cancelled = True
-                job.out.put(_END)
+                job.out.put(END_OF_STREAM)
             elif self._llm is None:
                 job.out.put(self._error or closed)
             else:
@@ -346,7 +423,7 @@ class ModelRuntime:
                 job.result.set_exception(exc)
 
     def _fail_pending(self) -> None:
-        closed = ModelError("実行環境は終了しています", "the runtime is closed", "closed")
+        closed = closed_error()
         while True:
             try:
                 job = self._jobs.get_nowait()
@@ -354,7 +431,7 @@ class ModelRuntime:
                 return
             if isinstance(job, _ChatJob):
                 job.stats.cancelled = True
-                job.out.put(_END)
+                job.out.put(END_OF_STREAM)
             elif isinstance(job, _JsonJob | _CallJob):
                 job.result.set_exception(closed)
 
@@ -457,7 +534,7 @@ class ModelRuntime:
             finally:
                 with contextlib.suppress(Exception):
                     stream.close()
-            job.out.put(_END)
+            job.out.put(END_OF_STREAM)
         except ModelError as exc:
             job.out.put(exc)
         except Exception as exc:
@@ -527,16 +604,7 @@ class ModelRuntime:
                 max_tokens=job.max_tokens,
                 temperature=0.0,
             )
-            text = out["choices"][0]["message"]["content"] or ""
-            try:
-                value = json.loads(text)
-            except ValueError:
-                raise ModelError(
-                    "モデルの出力をJSONとして読めませんでした", f"the model's output is not valid JSON: {text[:80]!r}", "json"
-                ) from None
-            if not isinstance(value, dict):
-                raise ModelError("モデルの出力がオブジェクトではありません", "the model's output is not an object", "json")
-            job.result.set_result(value)
+            job.result.set_result(parse_json_object(out["choices"][0]["message"]["content"] or ""))
         except ModelError as exc:
             job.result.set_exception(exc)
         except Exception as exc:
