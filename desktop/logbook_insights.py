@@ -197,6 +197,7 @@ class LogbookAnalysis:
         self.docs: list[Doc] = []
         self._lexicon: LexicalVectorizer | None = None  # keywords (when the vectoriser is not lexical)
         self._by_theme: dict[int, list[Doc]] = {}
+        self._keyword_labels: dict[int, str] = {}
         self.last_refresh: RefreshResult | None = None
 
     @property
@@ -229,6 +230,7 @@ class LogbookAnalysis:
             changed, removed = yield from self._update(model, self.docs, cancel)
         self.model = model
         self._by_theme = self._group(model, self.docs)
+        self._keyword_labels = {}
         labelled = (yield from self._label(model, cancel)) if labels else 0
         check_cancel(cancel)
         if full or changed or removed or labelled:
@@ -515,6 +517,30 @@ class LogbookAnalysis:
         return {i: issue for issue in self.recurring() for i in issue.ids}
 
     # ---- lookups used by the narrative and the questions ---------------------------------------------
+    def theme_label(self, theme: int) -> str:
+        """The label shown for a theme: the model's, else its top keywords (cached until the next refresh)."""
+        model = self.model
+        assert model is not None
+        name = model.name_of(theme)
+        label = model.labels.get(name)
+        if label:
+            return label
+        cached = self._keyword_labels.get(theme)
+        if cached is None:
+            cached = "・".join(self._keywords(self._by_theme.get(theme, []))[:3]) or name
+            self._keyword_labels[theme] = cached
+        return cached
+
+    def theme_label_of(self, d: Doc) -> str | None:
+        """The label of the shown theme (at least :data:`MIN_THEME` records) ``d`` belongs to, else None."""
+        self.ensure()
+        model = self.model
+        assert model is not None
+        theme = model.members.get(d.key, -1)
+        if theme < 0 or len(self._by_theme.get(theme, ())) < MIN_THEME:
+            return None
+        return self.theme_label(theme)
+
     def doc(self, record_id: str) -> Doc | None:
         self.ensure()
         return next((d for d in self.docs if d.id == record_id), None)

@@ -1,7 +1,9 @@
 """The monthly report for management: Markdown or HTML text, and an XLSX workbook with the numbers.
 
-One :class:`MonthlyReport` is a list of titled tables built from :class:`desktop.insights.Insights`;
-the three writers render the same tables, so the text and the spreadsheet never disagree.
+One :class:`MonthlyReport` is a list of titled tables built from :class:`desktop.insights.Insights`,
+headed by the month's cited findings (:mod:`desktop.narrative`: each sentence cites the themes ``[T3]``
+and records ``[#1a2b3c4d]`` it rests on, every number checked against the figures); the three writers
+render the same content, so the text and the spreadsheet never disagree.
 The report is a file the user asked for (it may quote short excerpts of open high-severity notes);
 nothing from it is written to the logs.
 """
@@ -13,6 +15,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -21,8 +24,19 @@ from desktop import insights as ins
 from desktop.logbook import Logbook
 from desktop.logbook.csvio import write_atomic
 
+if TYPE_CHECKING:
+    from desktop.narrative import Narrative
+
 FORMATS = (".md", ".html", ".htm", ".xlsx")
 EXCERPT = 60
+FINDINGS_TITLE = "所見 / Findings"
+FINDINGS_NOTES = {
+    "template": "所見は集計から定型文で作成しました。[T…] はテーマ、[#…] は記録のIDです。 / Written from the figures; "
+                "[T…] cites a theme, [#…] a record.",
+    "model": "所見はAIモデルが集計をもとに書き、数値と引用を照合済みです。[T…] はテーマ、[#…] は記録のIDです。 / Written "
+             "by the model from the figures; every number and citation checked.",
+    "edited": "所見は担当者が編集しました。 / Edited by staff.",
+}
 
 
 @dataclass
@@ -39,6 +53,8 @@ class MonthlyReport:
     fiscal_label: str
     generated: str
     tables: list[Table] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)  # the cited narrative (desktop/narrative.py), one per line
+    findings_note: str = ""  # how the findings were written (template / model / edited)
 
     @property
     def title(self) -> str:
@@ -47,6 +63,10 @@ class MonthlyReport:
     # --- writers ---------------------------------------------------------------------------------
     def to_markdown(self) -> str:
         out = [f"# {self.title}", "", f"{self.fiscal_label}・作成 {self.generated}", ""]
+        if self.findings:
+            out += [f"## {FINDINGS_TITLE}", "", *(f"- {_md(f)}" for f in self.findings), ""]
+            if self.findings_note:
+                out += [self.findings_note, ""]
         for t in self.tables:
             out += [f"## {t.title}", ""]
             if t.note:
@@ -72,6 +92,12 @@ class MonthlyReport:
             f"<h1>{html.escape(self.title)}</h1>",
             f"<p>{html.escape(self.fiscal_label)}・作成 {html.escape(self.generated)}</p>",
         ]
+        if self.findings:
+            parts.append(f"<h2>{html.escape(FINDINGS_TITLE)}</h2><ul>")
+            parts += [f"<li>{html.escape(f)}</li>" for f in self.findings]
+            parts.append("</ul>")
+            if self.findings_note:
+                parts.append(f"<p>{html.escape(self.findings_note)}</p>")
         for t in self.tables:
             parts.append(f"<h2>{html.escape(t.title)}</h2>")
             if t.note:
@@ -95,6 +121,16 @@ class MonthlyReport:
         default = wb.active
         bold = Font(bold=True)
         used: set[str] = set()
+        if self.findings:
+            ws = wb.create_sheet(_sheet_name(f"00 {FINDINGS_TITLE}", used))
+            ws.append([FINDINGS_TITLE])
+            ws["A1"].font = bold
+            for f in self.findings:
+                ws.append([f])
+                ws.cell(ws.max_row, 1).data_type = "s"
+            if self.findings_note:
+                ws.append([self.findings_note])
+            ws.column_dimensions["A"].width = 120
         for i, t in enumerate(self.tables, start=1):
             name = _sheet_name(f"{i:02d} {t.title}", used)
             ws = wb.create_sheet(name)
@@ -166,13 +202,25 @@ def _counts(current: list[ins.Count], ytd: list[ins.Count]) -> list[list[str | i
     return [[k, now.get(k, 0), total.get(k, 0)] for k in keys]
 
 
-def build_monthly_report(book: Logbook, month_text: str, fiscal_start_month: int | None = None) -> MonthlyReport:
-    """The report for one month (``YYYY-MM``), with fiscal-year-to-date columns."""
+def build_monthly_report(book: Logbook, month_text: str, fiscal_start_month: int | None = None,
+                         narrative: Narrative | None = None, findings: bool = True) -> MonthlyReport:
+    """The report for one month (``YYYY-MM``), with fiscal-year-to-date columns.
+
+    ``narrative``: the findings to print (edited on the 分析 page, or written by the model); by default the
+    templated narrative of the month (``findings=False``: none)."""
     data = ins.Insights(book, fiscal_start_month)
     this = ins.month(month_text)
     prev = ins.month((this.start.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"))
     ytd = ins.fiscal_year_to_date(this, data.fiscal_start)
     report = MonthlyReport(month_text, ytd.label, date.today().isoformat())
+    if narrative is None and findings:
+        from desktop.logbook_insights import LogbookAnalysis
+        from desktop.narrative import template_narrative
+
+        narrative = template_narrative(LogbookAnalysis(book), month_text)
+    if narrative is not None:
+        report.findings = [f.text for f in narrative.findings]
+        report.findings_note = FINDINGS_NOTES.get(narrative.source, "")
 
     def total(kind: str, p: ins.Period) -> int:
         per = data.inquiries_per_month(p) if kind == "inquiries" else data.notes_per_month(p)

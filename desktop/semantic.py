@@ -74,6 +74,24 @@ def semantic_model(path: Path, n_threads: int = 0) -> SemanticModel:
     )
 
 
+class TextEmbedder:
+    """Short texts (logbook notes and questions) → unit rows, for :class:`desktop.themes.EmbeddingVectorizer`."""
+
+    def __init__(self, path: Path, n_threads: int = 0) -> None:
+        from local_models.embedding import Embedder
+
+        self._embedder = Embedder(path, n_threads=n_threads, n_ctx=512)
+
+    def embed(self, texts: Sequence[str], kind: str = "passage") -> np.ndarray:
+        if kind == "query":
+            return self._embedder.embed_queries(list(texts))
+        return self._embedder.embed_passages([("none", t) for t in texts])
+
+
+def text_embedder(path: Path, n_threads: int = 0) -> TextEmbedder:
+    return TextEmbedder(path, n_threads)
+
+
 def attach(kbase: KnowledgeBase, settings: Settings, folders: Sequence[Path]) -> str | None:
     """Give ``kbase`` the configured embedder; returns why not (Japanese) when the layer stays off for a
     reason the user should see, else None."""

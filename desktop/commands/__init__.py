@@ -15,6 +15,8 @@ COMMAND_HELP: dict[str, str] = {
     "ask": "規程にもとづく回答を出典つきで作る / grounded answer with citations",
     "log": "問い合わせ・現場の声の記録、出力・取込・バックアップ / logbook of inquiries and floor notes",
     "models": "ローカルAIモデルの一覧・取込・切替 / local GGUF models: list, import, use, info",
+    "insights": "ログブックを読むAI: テーマ・再発・FAQ候補・質問・所見 / the AI reads the logbook: themes, recurring, FAQ, ask",
+    "report": "月次報告（所見つき）を書き出す / monthly report with cited findings (.md, .html, .xlsx)",
     "screenshots": "各画面をデモデータでPNGに描画 / render every page to PNG with demo data",
 }
 
