@@ -103,8 +103,12 @@ def test_monthly_report_in_three_formats(book: Logbook, tmp_path: Path) -> None:
     assert page.startswith("<!DOCTYPE html>") and "<td class=\"n\">2</td>" in page
     report.write(tmp_path / "r.xlsx")
     wb = load_workbook(tmp_path / "r.xlsx")
-    first = wb.worksheets[0]
+    findings, first = wb.worksheets[0], wb.worksheets[1]
+    assert report.findings and findings.title.startswith("00 所見")  # the cited narrative leads
+    assert [findings.cell(i + 2, 1).value for i in range(len(report.findings))] == report.findings
+    assert "## 所見 / Findings" in md and all(f in md for f in report.findings)
     assert first["A3"].value == "問い合わせ件数 / inquiries" and first["B3"].value == 2
-    assert len(wb.worksheets) == len(report.tables)
+    assert len(wb.worksheets) == len(report.tables) + 1
+    assert not build_monthly_report(book, "2026-11", findings=False).findings
     with pytest.raises(ValueError):
         report.write(tmp_path / "r.pdf")
