@@ -124,9 +124,10 @@ class QueueStream:
     """Iterator of text pieces handed over a queue by the thread that talks to the model; ``close()`` (or
     setting the cancel event) stops it. Shared by both backends (:class:`TokenStream`, ``ServerStream``).
 
-    With ``poll_s`` set, a waiting consumer looks at the cancel event every ``poll_s`` seconds and returns at
-    once when it is set, even before the producer has noticed (a model server may still be reading a long
-    prompt); without it, the producer's own per-token check is what ends the stream.
+    With ``poll_s`` set, the stream ends as soon as the cancel event is set: a waiting consumer looks at it
+    every ``poll_s`` seconds, and pieces still queued are dropped — the producer may not have noticed yet (a
+    model server may still be reading a long prompt). Without it, the producer's own per-token check is what
+    ends the stream.
     """
 
     poll_s: float | None = None
@@ -162,13 +163,11 @@ class QueueStream:
     def _next_item(self) -> Any:
         if self.poll_s is None:
             return self._out.get()
-        while True:
-            try:
+        while not self._cancel.is_set():
+            with contextlib.suppress(queue.Empty):
                 return self._out.get(timeout=self.poll_s)
-            except queue.Empty:
-                if self._cancel.is_set():
-                    self._stats.cancelled = True
-                    return END_OF_STREAM
+        self._stats.cancelled = True
+        return END_OF_STREAM
 
     def close(self) -> None:
         """Stop the request if it is still running; the producer moves on to the next one."""
