@@ -51,6 +51,14 @@ class ModelSettings:
     n_gpu_layers: int = 0
     temperature: float = 0.2
     max_tokens: int = 384
+    # team mode: "server" answers with the OpenAI-compatible model server at server_url (llama.cpp's server,
+    # vLLM, Ollama) instead of the GGUF above; `soumu-desk models server URL|none` sets these
+    backend: str = "local"  # "local" (in this process) or "server"
+    server_url: str = ""  # e.g. http://10.0.0.5:8080
+    server_model: str = ""  # the server's model id; "" = the first one it lists
+
+    def uses_server(self) -> bool:
+        return self.backend == "server" and bool(self.server_url.strip())
 
 
 @dataclass
