@@ -78,11 +78,19 @@ class LogbookSettings:
 
 
 @dataclass
+class TeamSettings:
+    """The team logbook on PostgreSQL (desktop/logbook/pg_store.py); its password lives in the keyring."""
+
+    url: str = ""  # postgresql://user@host:port/dbname[?sslmode=…], never with a password; "" = single PC
+
+
+@dataclass
 class Settings:
     ui: UiSettings = field(default_factory=UiSettings)
     kb: KbSettings = field(default_factory=KbSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     logbook: LogbookSettings = field(default_factory=LogbookSettings)
+    team: TeamSettings = field(default_factory=TeamSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
