@@ -167,7 +167,23 @@ class MainWindow(QMainWindow):
         self.pages[key] = page
         if key == "knowledge" and hasattr(page, "indexStateChanged"):
             page.indexStateChanged.connect(self._set_index_status)
+        if key == "insights" and hasattr(page, "open_record"):
+            page.open_record.connect(self.open_record)
         return page
+
+    def open_record(self, kind: str, record_id: str) -> bool:
+        """Show one record on its page (現場の声 or 問い合わせ), clearing the page's filters when it is hidden."""
+        page = self.show_page("notes" if kind == "note" else "inquiries")
+        select = getattr(page, "select_id", None)
+        if select is None:
+            return False
+        if select(record_id):
+            return True
+        clear = getattr(page, "clear_filters", None)
+        if clear is not None:
+            clear()
+            return bool(select(record_id))
+        return False
 
     def preload_pages(self) -> None:
         """Import the remaining pages' modules on a pool thread (imports only: no widget is made there)."""

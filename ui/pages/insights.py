@@ -44,6 +44,7 @@ from ui import catalog_log  # noqa: F401 — registers the English strings
 from ui.charts import ChartCard
 from ui.i18n import language, t
 from ui.pages import card, page_layout, section_title
+from ui.pages.insights_ai import LogbookReading
 from ui.workers import workers
 
 log = logging.getLogger(__name__)
@@ -187,21 +188,25 @@ def write_unanswered_csv(data: InsightsData, path: Path) -> Path:
     return path
 
 
-def write_report(services: Any, month_text: str, path: Path) -> Path:
-    """Runs in a worker: the monthly report for management (format follows the extension)."""
+def write_report(services: Any, month_text: str, path: Path, narrative: Any = None) -> Path:
+    """Runs in a worker: the monthly report for management (format follows the extension), headed by the
+    findings shown (and maybe edited) on the page, or the month's templated findings."""
     from desktop.reports import build_monthly_report
 
-    report = build_monthly_report(services.logbook, month_text, services.settings.logbook.fiscal_start())
+    report = build_monthly_report(services.logbook, month_text, services.settings.logbook.fiscal_start(),
+                                  narrative=narrative)
     return report.write(path)
 
 
 class InsightsPage(QWidget):
     """Charts and review lists for one period.
 
-    Signals: ``refreshed()`` after the page has drawn new numbers.
+    Signals: ``refreshed()`` after the page has drawn new numbers; ``open_record(kind, id)`` when a record
+    link of the AI panel is clicked.
     """
 
     refreshed = Signal()
+    open_record = Signal(str, str)
 
     def __init__(self, services: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -276,6 +281,10 @@ class InsightsPage(QWidget):
             self.kpis[key] = value
             kpi_row.addWidget(frame)
         body.addLayout(kpi_row)
+
+        self.reading = LogbookReading(self.services, self.month_text)
+        self.reading.open_record.connect(self.open_record)
+        body.addWidget(self.reading)
 
         grid = QGridLayout()
         grid.setSpacing(12)
@@ -384,6 +393,7 @@ class InsightsPage(QWidget):
             self._show_hint(str(exc))
             return
         self.period_label.setText(f"{period.start.isoformat()} 〜 {period.last_day.isoformat()}")
+        self.reading.refresh()
         if self._job is not None:
             self._job.cancel()
         self._job = workers().run(
@@ -558,10 +568,11 @@ class InsightsPage(QWidget):
 
     def write_report_to(self, path: Path, month_text: str | None = None) -> Any:
         month_text = month_text or self.month_text()
+        narrative = self.reading.narrative_for_report(month_text)
         self.report_button.setEnabled(False)
         return workers().run(
             "monthly-report",
-            lambda: write_report(self.services, month_text, path),
+            lambda: write_report(self.services, month_text, path, narrative),
             success=self._report_written,
             failure=self._report_failed,
             owner=self,
@@ -576,6 +587,7 @@ class InsightsPage(QWidget):
         QMessageBox.warning(self, t("月次報告"), t("書き出せませんでした。") + "\n" + common.describe(exc))
 
     def teardown(self) -> None:
+        self.reading.teardown()
         if self._job is not None:
             self._job.close()
 

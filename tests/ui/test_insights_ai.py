@@ -1,0 +1,110 @@
+"""分析 page, "AIの読み取り" panel: themes, recurring issues, FAQ candidates (edit, export), the cited narrative
+(edit, check, into the monthly report) and questions to the logbook, on the planted logbook."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from benchmarks.planted_logbook import planted
+from desktop.services import Services
+from tests.ui.helpers import dispose
+from ui import i18n
+from ui.pages.insights import InsightsPage
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+def seed(services: Services) -> None:
+    p = planted()
+    book = services.logbook
+    for n in p.notes:
+        book.notes.add(n)
+    for q in p.inquiries:
+        book.inquiries.add(q)
+    for q, hits, at in p.searches:
+        book.searchlog.record(q, hits, at=at)
+
+
+@pytest.fixture
+def page(qtbot: Any, services: Services) -> Iterator[InsightsPage]:
+    seed(services)
+    p = InsightsPage(services)
+    qtbot.addWidget(p)
+    p.resize(1280, 900)
+    p.month.setDate(p.month.date().fromString("2026-11", "yyyy-MM"))
+    p.show()
+    with qtbot.waitSignal(p.reading.ready, timeout=60_000):
+        p.activated()
+    yield p
+    dispose(p)
+
+
+def test_themes_recurring_and_faq_are_shown(qtbot: Any, page: InsightsPage, tmp_path: Path) -> None:
+    r = page.reading
+    assert r.themes_table.rowCount() == len(r.reading.themes) >= 5
+    assert "件" in r.status.text()
+    first = r.reading.themes[0]
+    assert r.themes_table.item(0, 0).text() == first.label
+    assert f"#{first.ids[0][:8]}" in r.theme_detail.text()  # the records, as links
+    with qtbot.waitSignal(r.open_record, timeout=2_000) as opened:
+        r._link(f"note:{first.ids[0]}")
+    assert opened.args[1] == first.ids[0]
+    assert r.recurring_table.rowCount() >= 5
+    assert r.faq_table.rowCount() == len(r.reading.faq) >= 3
+
+    r.faq_table.item(0, 2).setText("毎月末締め・翌月10日まで（編集済み）")  # staff edit the draft answer
+    sheet = tmp_path / "kb" / "FAQ.xlsx"
+    sheet.parent.mkdir()
+    job = r.export_faq(sheet)
+    qtbot.waitUntil(lambda: not job.running, timeout=10_000)
+    rows = list(load_workbook(sheet)["FAQ"].iter_rows(values_only=True))
+    assert any(row[3] == "毎月末締め・翌月10日まで（編集済み）" for row in rows[1:])
+
+
+def test_narrative_edit_is_checked_and_goes_into_the_report(qtbot: Any, page: InsightsPage, tmp_path: Path) -> None:
+    r = page.reading
+    text = r.narrative_edit.toPlainText()
+    assert text.count("・") >= 3 and "[T" in text
+    assert "2026-11" in r.narrative_hint.text()
+    r.narrative_edit.setPlainText(text + "\n・会議室の苦情は99件でした [T1]")
+    assert "99" in r.narrative_check.text() and "⚠" in r.narrative_check.text()
+    r.narrative_edit.setPlainText(text + "\n・会議室の件は引き続き見ていきます [T1]")
+    assert "✓" in r.narrative_check.text()
+    report = tmp_path / "report.md"
+    page.write_report_to(report, "2026-11")
+    qtbot.waitUntil(lambda: report.exists() and page.report_button.isEnabled(), timeout=20_000)
+    assert "会議室の件は引き続き見ていきます [T1]" in report.read_text(encoding="utf-8")
+
+
+def test_ask_the_logbook_from_the_page(qtbot: Any, page: InsightsPage) -> None:
+    r = page.reading
+    r.ask_edit.setText("大阪営業所で未対応のものは？")
+    r.ask()
+    qtbot.waitUntil(lambda: r.ask_table.rowCount() > 0, timeout=10_000)
+    assert "件" in r.ask_answer.text() and "#" in r.ask_answer.text()
+    assert all(r.ask_table.item(i, 3).text() == "大阪営業所" for i in range(r.ask_table.rowCount()))
+    with qtbot.waitSignal(r.open_record, timeout=2_000) as opened:
+        r._ask_row_opened(0, 0)
+    assert opened.args[1] == r.last_answer.ids[0]
+    r.ask_edit.setText("来年の予算はいくら？")
+    r.ask()
+    qtbot.waitUntil(lambda: r.ask_table.rowCount() == 0 and "答えられない" in r.ask_answer.text(), timeout=10_000)
+
+
+def test_panel_in_english_has_every_string(qtbot: Any, services: Services) -> None:
+    i18n.set_language("en")
+    seed(services)
+    before = i18n.missing()
+    p = InsightsPage(services)
+    try:
+        with qtbot.waitSignal(p.reading.ready, timeout=60_000):
+            p.activated()
+        assert "themes" in p.reading.status.text()
+        assert i18n.missing() - before == set(), sorted(i18n.missing() - before)
+    finally:
+        dispose(p)
