@@ -26,7 +26,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="soumu-desk",
         description=(
             "総務デスク (Soumu Desk): 社内規程の検索、根拠つき回答、問い合わせ・現場の声の記録。"
-            " すべてこのPCの中で動き、ネットワークには接続しません。"
+            " すべてこのPCの中で動き、ネットワークには接続しません(チーム機能では設定したサーバーにだけ接続します)。"
             " Offline assistant for general-affairs staff. With no command, opens the desktop app."
         ),
     )

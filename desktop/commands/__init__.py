@@ -18,6 +18,7 @@ COMMAND_HELP: dict[str, str] = {
     "insights": "ログブックを読むAI: テーマ・再発・FAQ候補・質問・所見 / the AI reads the logbook: themes, recurring, FAQ, ask",
     "report": "月次報告（所見つき）を書き出す / monthly report with cited findings (.md, .html, .xlsx)",
     "screenshots": "各画面をデモデータでPNGに描画 / render every page to PNG with demo data",
+    "team": "チームのログブック(PostgreSQL): 作成・接続・状態・移行 / team logbook on PostgreSQL: setup, connect, status, migrate",
 }
 
 
