@@ -9,11 +9,19 @@ kernel's ru_maxrss for the child). Then the same command again with nothing chan
 run 1), repeated ``--repeat`` times. Because a CLI run also pays for Python start-up and opening the
 index, the no-change pass is timed in-process too (``KnowledgeBase.index()``) and the bare CLI start-up
 (``kb status``) is shown beside it. Results: stdout and ``benchmarks/out/kb_index_bench.md``.
+
+    .venv/bin/python benchmarks/kb_index_bench.py --against-floor --corpus benchmarks/out/corpus5k --files 5000
+
+``--against-floor`` (issue 12) instead times a bare SudachiPy + FTS5 insert floor (:func:`floor_child`) and a full
+``kb index`` of the same files, alternating for ``--rounds`` rounds in one run, and prints index / floor (wall
+and CPU, medians). ``--baseline-product DIR`` (an export by ``snapshot.py``) joins the same rounds: before and
+after side by side. Results: stdout and ``benchmarks/out/kb_index_floor.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -23,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
     OUT_DIR,
+    ChildRun,
     cli_command,
     dir_stats,
     fresh_dir,
@@ -59,13 +68,165 @@ def in_process_noop(home: Path, corpus: Path) -> float:
         kbase.close()
 
 
+# ------------------------------------------------------------------------------------------------ floor
+
+FLOOR_SUFFIXES = (".md", ".markdown", ".txt", ".csv", ".tsv")
+
+
+def floor_child(corpus: Path, db: Path) -> int:
+    """The floor: what any SudachiPy + FTS5 indexer must do with these files, and nothing else.
+
+    Same files (the corpus is text only), same decoding (``decode_bytes``: the corpus has cp932 CSVs), the
+    same Sudachi analysis (dictionary load, SplitMode.A with the ``pos`` and ``normalized_form`` fields, the
+    product's NFKC, inputs of at most 1,000 characters cut at line ends, punctuation/whitespace dropped by
+    part-of-speech id, normalized forms joined by spaces) and the same FTS5 inserts (an FTS5 table with the
+    product's ``unicode61`` tokenizer, rows inserted inside one transaction). No structure, no chunking,
+    no locations, no hashing, no term statistics, no progress: one row per file.
+    """
+    import os
+    import sqlite3
+    import unicodedata
+
+    from sudachipy import Dictionary, SplitMode
+
+    from kb.parsing.textdecode import decode_bytes
+
+    dictionary = Dictionary()
+    tok = dictionary.tokenizer(mode=SplitMode.A, fields={"pos", "normalized_form"})
+    skip: dict[int, bool] = {}
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE VIRTUAL TABLE body USING fts5(path UNINDEXED, terms, tokenize='unicode61 remove_diacritics 0')")
+    paths = sorted(
+        os.path.join(d, f) for d, _, fs in os.walk(corpus) for f in fs if f.lower().endswith(FLOOR_SUFFIXES)
+    )
+    n_terms = 0
+    conn.execute("BEGIN")
+    for path in paths:
+        with open(path, "rb") as fh:
+            text, _ = decode_bytes(fh.read())
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        terms: list[str] = []
+        start = 0
+        while start < len(text):
+            end = start + 1000
+            if end < len(text):
+                cut = text.rfind("\n", start + 500, end)
+                end = cut + 1 if cut != -1 else end
+            for m in tok.tokenize(text[start:end]):
+                pid = m.part_of_speech_id()
+                s = skip.get(pid)
+                if s is None:
+                    s = skip[pid] = dictionary.pos_of(pid)[0] in ("補助記号", "空白")
+                if not s:
+                    terms.append(m.normalized_form().lower())
+            start = end
+        n_terms += len(terms)
+        conn.execute("INSERT INTO body(path, terms) VALUES(?, ?)", (path, " ".join(terms)))
+    conn.execute("COMMIT")
+    conn.close()
+    print(json.dumps({"files": len(paths), "terms": n_terms}))
+    return 0
+
+
+def _product_command(product: Path | None) -> list[str]:
+    """The CLI of the product under test, or of another exported tree (``snapshot.py``) when given."""
+    if product is None:
+        return cli_command()
+    boot = (
+        "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv[0] = 'soumu-desk'; "
+        "runpy.run_module('desktop', run_name='__main__', alter_sys=True)"
+    )
+    return [sys.executable, "-c", boot, str(product.resolve())]
+
+
+def _cpu_line(run: ChildRun) -> str:
+    return f"{run.seconds:.2f} s wall, {run.cpu_seconds:.2f} s CPU"
+
+
+def against_floor(args: argparse.Namespace) -> int:
+    """Floor and full index of the same files, alternating in one run; the ratio of the medians is the result.
+
+    Both are child processes timed from outside, so both pay Python start-up, their imports and the
+    dictionary load; the product also pays its CLI imports and opening a fresh index. ``--baseline-product``
+    adds an older export of the product (``benchmarks/snapshot.py``) to the same rounds: before and after
+    measured side by side on the same machine state.
+    """
+    n_files, n_bytes = ensure_corpus(args.corpus, args.files)
+    info = machine_info()
+    work = fresh_dir(args.home)
+    products: list[tuple[str, Path | None]] = [("product", None)]
+    if args.baseline_product is not None:
+        products.insert(0, (f"baseline {args.baseline_product.name}", args.baseline_product))
+    runs: dict[str, list[ChildRun]] = {"floor": []}
+    runs.update({name: [] for name, _ in products})
+    floor_cmd = [sys.executable, str(Path(__file__).resolve()), "--floor-child", str(args.corpus)]
+    floor_out = ""
+    for rnd in range(args.rounds):
+        db = work / f"floor{rnd}.sqlite"
+        r = run_watched([*floor_cmd, str(db)], env=product_env(work))
+        if r.returncode != 0:
+            print(r.stderr[-3000:], file=sys.stderr)
+            return 1
+        floor_out = r.stdout.strip()
+        runs["floor"].append(r)
+        print(f"round {rnd + 1} floor: {_cpu_line(r)}", file=sys.stderr)
+        for name, product in products:
+            home = fresh_dir(work / f"home{rnd}_{len(runs[name])}")
+            cmd = [*_product_command(product), "--home", str(home), "kb", "index", str(args.corpus)]
+            r = run_watched(cmd, env=product_env(home))
+            if r.returncode != 0:
+                print(r.stderr[-3000:], file=sys.stderr)
+                return 1
+            runs[name].append(r)
+            print(f"round {rnd + 1} {name}: {_cpu_line(r)}", file=sys.stderr)
+            if rnd < args.rounds - 1:
+                fresh_dir(home)  # keep the disk footprint of the run small
+
+    def med(name: str, attr: str) -> float:
+        return statistics.median(getattr(r, attr) for r in runs[name])
+
+    floor_wall, floor_cpu = med("floor", "seconds"), med("floor", "cpu_seconds")
+    lines = [
+        f"Measured {machine_line(info)}.",
+        f"Corpus: {args.corpus} — {n_files} generated files, {n_bytes / 1e6:.1f} MB; {args.rounds} rounds, "
+        "floor and index alternating; medians.",
+        f"Floor output: `{floor_out}`.",
+        "",
+        "| run | wall (median) | CPU (median) | wall / floor | CPU / floor | peak RSS | each round, wall |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name in runs:
+        wall, cpu = med(name, "seconds"), med(name, "cpu_seconds")
+        peak = max(r.peak_rss_bytes for r in runs[name]) / 2**20
+        each = ", ".join(f"{r.seconds:.1f}" for r in runs[name])
+        lines.append(
+            f"| {name} | {wall:.2f} s | {cpu:.2f} s | {wall / floor_wall:.2f}× | {cpu / floor_cpu:.2f}× "
+            f"| {peak:.0f} MiB | {each} |"
+        )
+    report = "\n".join(lines) + "\n"
+    print(report)
+    write_out("kb_index_floor.md", report)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=OUT_DIR / "corpus")
     ap.add_argument("--files", type=int, default=10_000)
     ap.add_argument("--home", type=Path, default=OUT_DIR / "home_index")
     ap.add_argument("--repeat", type=int, default=3, help="no-change runs")
+    ap.add_argument("--against-floor", action="store_true", help="floor vs full index, alternating (issue 12)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of floor + index with --against-floor")
+    ap.add_argument("--baseline-product", type=Path, help="with --against-floor: also index with this export")
+    ap.add_argument("--floor-child", nargs=2, type=Path, metavar=("CORPUS", "DB"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.floor_child:
+        return floor_child(*args.floor_child)
+    if args.against_floor:
+        return against_floor(args)
 
     n_files, n_bytes = ensure_corpus(args.corpus, args.files)
     info = machine_info()
