@@ -35,6 +35,23 @@ install_linux_packages() {
   fi
 }
 
+ensure_postgresql() {
+  # The team-logbook tests start a throwaway PostgreSQL cluster (tests/desktop/pg_cluster.py): they need the
+  # server binaries (initdb), not a running service. Without them the tests skip and say why.
+  command -v initdb >/dev/null 2>&1 && return 0
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && return 0
+  if [ "$(uname -s)" = "Linux" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    say "installing PostgreSQL server binaries (Debian's postgresql) for the team-logbook tests"
+    # no 'main' cluster: nothing should be left listening on 5432 after the tests
+    mkdir -p /etc/postgresql-common
+    [ -e /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Options::=--force-confold \
+        postgresql >/dev/null; } || say "could not install postgresql: the team-logbook tests will skip"
+  else
+    say "PostgreSQL (initdb) not found and apt-get is not usable here: the team-logbook tests will skip"
+  fi
+}
+
 make_venv() {
   "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
     || { say "Python 3.11 or newer is needed (found $("$PY" --version 2>&1))"; exit 1; }
@@ -72,6 +89,7 @@ case "$mode" in
     ;;
   test)
     fetch_models "--tiny --embedder"
+    ensure_postgresql
     export QT_QPA_PLATFORM=offscreen
     say "ruff, mypy"
     .venv/bin/ruff check .
