@@ -411,8 +411,7 @@ class Indexer:
         with self.store.transaction() as tx:
             if batch.removals:
                 tx.remove_paths(batch.removals)
-            for doc in batch.documents:
-                tx.replace_document(doc)
+            tx.replace_documents(batch.documents)
             for path, size, mtime_ns, modified in batch.stats:
                 tx.update_stat(path, size, mtime_ns, modified)
             for failure in batch.failures:

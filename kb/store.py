@@ -446,42 +446,58 @@ class _Tx:
 
     def replace_document(self, doc: DocumentRow) -> None:
         """Delete the old version of the file (if any) and insert the new one with its chunks."""
+        self.replace_documents([doc])
+
+    def replace_documents(self, docs: Iterable[DocumentRow]) -> None:
+        """:meth:`replace_document` for each, with the term frequencies of all of them added at once.
+
+        A bulk run writes mostly new files: only a path the index holds pays for dropping its old version,
+        and the frequencies go in as one upsert per distinct term of the batch rather than per document.
+        """
         conn = self.conn
-        self._drop_file(doc.path)
-        cur = conn.execute(
-            "INSERT INTO files(source_id, path, size, mtime_ns, sha256, title, doc_type, encoding, modified,"
-            " indexed_at) VALUES(?,?,?,?,?,?,?,?,?,?)",
-            (
-                doc.source_id,
-                doc.path,
-                doc.size,
-                doc.mtime_ns,
-                doc.sha256,
-                doc.title,
-                doc.doc_type,
-                doc.encoding,
-                doc.modified,
-                doc.indexed_at,
-            ),
-        )
-        file_id = cur.lastrowid
-        for ch in doc.chunks:
+        counts: Counter[str] = Counter()
+        for doc in docs:
+            if conn.execute("SELECT 1 FROM files WHERE path = ?", (doc.path,)).fetchone() is not None:
+                self._add_terms(counts)  # a path twice in one batch: its first version's counts are in first
+                counts.clear()
+                self._drop_file(doc.path)
             cur = conn.execute(
-                "INSERT INTO chunks(file_id, ordinal, location, page, article, heading, text)"
-                " VALUES(?,?,?,?,?,?,?)",
-                (file_id, ch.ordinal, ch.location, ch.page, ch.article, ch.heading, ch.text),
+                "INSERT INTO files(source_id, path, size, mtime_ns, sha256, title, doc_type, encoding, modified,"
+                " indexed_at) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                (
+                    doc.source_id,
+                    doc.path,
+                    doc.size,
+                    doc.mtime_ns,
+                    doc.sha256,
+                    doc.title,
+                    doc.doc_type,
+                    doc.encoding,
+                    doc.modified,
+                    doc.indexed_at,
+                ),
             )
-            conn.execute(
-                "INSERT INTO chunks_fts(rowid, title, heading, body) VALUES(?,?,?,?)",
-                (cur.lastrowid, ch.title_terms, ch.heading_terms, ch.body_terms),
-            )
-        counts = _term_counts((ch.title_terms, ch.heading_terms, ch.body_terms) for ch in doc.chunks)
+            file_id = cur.lastrowid
+            for ch in doc.chunks:
+                cur = conn.execute(
+                    "INSERT INTO chunks(file_id, ordinal, location, page, article, heading, text)"
+                    " VALUES(?,?,?,?,?,?,?)",
+                    (file_id, ch.ordinal, ch.location, ch.page, ch.article, ch.heading, ch.text),
+                )
+                conn.execute(
+                    "INSERT INTO chunks_fts(rowid, title, heading, body) VALUES(?,?,?,?)",
+                    (cur.lastrowid, ch.title_terms, ch.heading_terms, ch.body_terms),
+                )
+            counts.update(_term_counts((ch.title_terms, ch.heading_terms, ch.body_terms) for ch in doc.chunks))
+            conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
+        self._add_terms(counts)
+
+    def _add_terms(self, counts: Counter[str]) -> None:
         if counts:
-            conn.executemany(
+            self.conn.executemany(
                 "INSERT INTO terms(term, df) VALUES(?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
                 counts.items(),
             )
-        conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
 
     def update_stat(self, path: str, size: int, mtime_ns: int, modified: str) -> None:
         self.conn.execute(

@@ -71,6 +71,33 @@ def test_term_frequencies_follow_inserts_and_deletes(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_batch_counts_terms_like_one_document_at_a_time(tmp_path: Path) -> None:
+    # replace_documents adds the frequencies once per batch; a path repeated in the batch keeps them exact.
+    store = Store(tmp_path / "index.sqlite")
+    with store.transaction() as tx:
+        sid = tx.add_source("/docs", "now")
+        tx.replace_document(_doc(sid, "/docs/old.txt", ["休暇", "慶弔"]))
+    with store.transaction() as tx:
+        tx.replace_documents(
+            [
+                _doc(sid, "/docs/a.txt", ["休暇", "出張"]),
+                _doc(sid, "/docs/old.txt", ["出張"], sha="y"),
+                _doc(sid, "/docs/a.txt", ["休暇", "新語"], sha="z"),
+                _doc(sid, "/docs/b.txt", ["新語"]),
+            ]
+        )
+    assert _counts(store) == (3, 4, 4)
+    assert store.doc_freqs(["休暇", "出張", "慶弔", "新語", "規程"]) == {
+        "休暇": 1,
+        "出張": 1,
+        "慶弔": 0,
+        "新語": 2,
+        "規程": 4,
+    }
+    assert store.file_states([sid])["/docs/a.txt"].sha256 == "z"
+    store.close()
+
+
 def test_version_1_index_is_migrated(tmp_path: Path) -> None:
     store = Store(tmp_path / "index.sqlite")
     with store.transaction() as tx:
