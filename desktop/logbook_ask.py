@@ -371,8 +371,10 @@ def _top(analysis: LogbookAnalysis, q: LogbookQuery, selected: list[Doc], rows: 
         ids.extend(d.id for d in members)
     figures["top"] = [{"label": label, "count": len(m), "ids": [d.id for d in m]} for label, m in groups]
     text = f"{q.describe()}は{len(selected)}件。多いのは " + "、".join(parts) + " です。"
-    keep = set(ids)
-    return LogbookAnswer(text, ids, True, q, [r for r in rows if r.id in keep], figures)
+    # every record the count rests on, the largest groups' first
+    order = list(dict.fromkeys([*ids, *(d.id for d in selected)]))
+    by_id = {r.id: r for r in rows}
+    return LogbookAnswer(text, order, True, q, [by_id[i] for i in order], figures)
 
 
 def _changes(analysis: LogbookAnalysis, q: LogbookQuery, selected: list[Doc], today: date) -> LogbookAnswer:

@@ -40,6 +40,7 @@ from desktop.themes import (
     ThemeModel,
     check_cancel,
     cluster_steps,
+    keyword_words,
     top_keywords,
 )
 
@@ -384,8 +385,19 @@ class LogbookAnalysis:
         return self._lexicon
 
     def _keywords(self, members: Sequence[Doc], n: int = 5) -> list[str]:
+        """Whole words (会議室, not 会議・室) that mark the group; a word is as rare as its rarest part."""
         lex = self._lex()
-        return top_keywords([lex.terms(d.text) for d in members], lex.idf, n)
+        parts: dict[str, tuple[str, ...]] = {}
+        lists = []
+        for d in members:
+            words = keyword_words(d.text)
+            parts.update(words)
+            lists.append([w for w, _ in words])
+
+        def idf(word: str) -> float:
+            return max((lex.idf(t) for t in parts.get(word, ()) if t), default=lex.idf(word))
+
+        return top_keywords(lists, idf, n)
 
     def _quotes(self, model: ThemeModel, members: Sequence[Doc]) -> list[Doc]:
         """The members closest to the theme's centre, one per wording, other departments first."""

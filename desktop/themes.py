@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,27 @@ def content_terms(text: str) -> list[str]:
         if unit.content:
             out.extend(t for t in unit.terms if len(t) > 1 or not t.isascii())
     return out
+
+
+def keyword_words(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The whole words of ``text`` a person would use as a label (会議室, Wi-Fi, 紙詰まり), with their
+    fine-grained terms: content words only, none with digits (10月, 3F) and no single ASCII letters."""
+    from kb.analysis import get_analyzer
+
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for unit in get_analyzer().query_units(text):
+        inflected = unit.pos0 in ("動詞", "形容詞")
+        word = unicodedata.normalize("NFKC", unit.norm if inflected else unit.surface).strip()
+        if not unit.content or len(word) < 2 or any(ch.isdigit() for ch in word) or word in LABEL_STOPWORDS:
+            continue
+        if unit.pos0 not in ("名詞", "形容詞", "動詞", ""):
+            continue
+        out.append((word, unit.terms))
+    return out
+
+
+LABEL_STOPWORDS = frozenset({"ほしい", "欲しい", "いる", "ある", "する", "なる", "できる", "思う", "言う", "いう",
+                             "くれる", "もらう", "みる", "こと", "もの", "ところ", "とき", "ため", "よう", "感じ"})
 
 
 def _direction(term: str, dim: int) -> np.ndarray:

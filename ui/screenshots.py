@@ -31,6 +31,26 @@ def fill_answer(page: Any, question: str, pump: Callable[..., None]) -> None:
     page.search_box.setFocus()
 
 
+LOGBOOK_QUESTION = {"ja": "会議室についての声で多いのは？", "en": "会議室についての声で多いのは？"}
+
+
+def save_reading(page: Any, prefix: str, save: Callable[[Any, str], None], pump: Callable[..., None]) -> None:
+    """The 分析 page's AI panel, one picture per tab that matters: themes, the narrative, a logbook question."""
+    reading = page.reading
+    pump(lambda: not reading.busy(), timeout=120)
+    for tab, name in ((0, "themes"), (1, "recurring"), (2, "faq"), (3, "narrative")):
+        reading.tabs.setCurrentIndex(tab)
+        save(reading, f"{prefix}-{name}")
+    reading.tabs.setCurrentIndex(4)
+    from ui.i18n import language
+
+    reading.ask_edit.setText(LOGBOOK_QUESTION[language()])
+    reading.ask()
+    pump(lambda: reading.last_answer is not None, timeout=60)
+    save(reading, f"{prefix}-ask")
+    reading.tabs.setCurrentIndex(0)
+
+
 def render(services: Services, outdir: Path, lang: str, progress: Callable[[str], None]) -> list[Path]:
     """Build the window offscreen and save one PNG per page plus the quick-capture dialog."""
     from ui.main_window import MainWindow
@@ -80,6 +100,8 @@ def render(services: Services, outdir: Path, lang: str, progress: Callable[[str]
                 page.refresh()
             pump(timeout=60)
             save(window, f"{PAGES.index(key) + 1:02d}-{key}")
+            if key == "insights":
+                save_reading(page, f"{PAGES.index(key) + 1:02d}-{key}", save, pump)
         window.show_page("notes")
         window.open_quick_capture()
         pump()

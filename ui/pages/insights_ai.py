@@ -483,7 +483,13 @@ class LogbookReading(QWidget):
             ("⚠ " + "<br>⚠ ".join(html.escape(p) for p in problems[:5])) if problems else t("✓ 数値と引用は集計と一致しています"))
 
     def _update_links(self) -> None:
-        self.narrative_links.setText(link_cites(self.narrative_edit.toPlainText(), self.reading.kinds))
+        """The records the findings cite, as links (the text itself is in the editor above)."""
+        import re
+
+        shorts = list(dict.fromkeys(re.findall(r"#([0-9a-f]{8})", self.narrative_edit.toPlainText())))
+        self.narrative_links.setText(
+            (t("根拠の記録:") + " " + link_cites(" ".join(f"#{x}" for x in shorts), self.reading.kinds))
+            if shorts else "")
 
     def regenerate(self, model: bool) -> None:
         if self.analysis is None or self._job is not None:
