@@ -35,7 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kb.analysis import get_analyzer
+from kb.analysis import Analyzer, get_analyzer
 from kb.parsing import SUPPORTED_SUFFIXES, ParsedDocument, ParseError, is_ignored, parse_document
 from kb.store import ChunkRow, DocumentRow, FileState, Store
 from kb.types import IndexProgress
@@ -497,12 +497,9 @@ def build_document_row(
     title = doc.title or Path(path).stem
     title_terms = analyzer.index_text(f"{title} {Path(path).stem}" if title != Path(path).stem else title)
     chunks: list[ChunkRow] = []
-    heading_terms: dict[str, str] = {}  # chunks of one section share their heading: analyse it once
     for i, ch in enumerate(doc.chunks):
-        heading = " > ".join(h for h in ch.heading_path if h)
-        heading_src = f"{heading} {ch.article}" if ch.article and ch.article not in heading else heading
-        if heading_src not in heading_terms:
-            heading_terms[heading_src] = analyzer.index_text(heading_src) if heading_src else ""
+        parts = [h for h in ch.heading_path if h]
+        heading = " > ".join(parts)
         chunks.append(
             ChunkRow(
                 ordinal=i,
@@ -512,7 +509,7 @@ def build_document_row(
                 heading=heading,
                 text=ch.text,
                 title_terms=title_terms,
-                heading_terms=heading_terms[heading_src],
+                heading_terms=heading_terms(analyzer, parts, ch.article),
                 body_terms=analyzer.index_text(ch.text),
             )
         )
@@ -529,6 +526,40 @@ def build_document_row(
         indexed_at=now_iso(),
         chunks=chunks,
     )
+
+
+# Terms of heading segments, shared by documents (a chapter or a title heads many chunks). Bounded: cleared when full.
+_SEGMENT_TERMS: dict[str, str] = {}
+_SEGMENT_TERMS_MAX = 50_000
+
+
+def heading_terms(analyzer: Analyzer, parts: list[str], article: str | None) -> str:
+    """``analyzer.index_text`` of the heading path ``"A > B > C"`` (plus `` 第N条`` when the article is not in
+    it), computed segment by segment so that each title, chapter and article heading is analysed once.
+
+    Each segment is analysed with the separator characters around it (``"> B >"``), so Sudachi sees the same
+    neighbours as in the whole path: the ``>`` is a token of its own that the index drops, and the result is
+    the whole path's terms (checked on every heading of the generated corpus and the real documents; a
+    segment analysed alone can come out differently, e.g. 慶弔見舞金要領 → 金要 領 at the end of a text).
+    """
+    segments = list(parts)
+    if article and article not in " > ".join(parts):
+        if segments:
+            segments[-1] = f"{segments[-1]} {article}"
+        else:
+            segments = [article]
+    out: list[str] = []
+    last = len(segments) - 1
+    for i, segment in enumerate(segments):
+        key = ("> " if i else "") + segment + (" >" if i < last else "")
+        terms = _SEGMENT_TERMS.get(key)
+        if terms is None:
+            if len(_SEGMENT_TERMS) >= _SEGMENT_TERMS_MAX:
+                _SEGMENT_TERMS.clear()
+            terms = _SEGMENT_TERMS[key] = analyzer.index_text(key)
+        if terms:
+            out.append(terms)
+    return " ".join(out)
 
 
 def _source_of(path: str, sources: list[tuple[int, str]]) -> int | None:

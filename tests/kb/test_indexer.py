@@ -282,3 +282,28 @@ def test_huge_line_and_too_large_file(tmp_path: Path) -> None:
         assert kbase.search("備品台帳の保管場所")[0].path == str(root / "一行.txt")
     finally:
         kbase.close()
+
+
+@pytest.mark.parametrize(
+    ("parts", "article"),
+    [
+        (["慶弔見舞金要領", "第1章 総則", "第11条（目的）"], "第11条"),  # alone, 慶弔見舞金要領 reads 金要 領
+        (["就業規則", "第3章 勤務"], "第24条の2"),  # the article is not in the heading: appended
+        ([], "第5条"),
+        (["テレワーク", "マニュアル", "VPN 接続"], None),  # katakana next to katakana across the separator
+        (["Travel policy", "Chapter 2 Hotels", "Ｒｕｌｅ　３"], None),  # English and full-width forms
+        (["出張旅費規程", "第2章　国内出張", "第5条(出張申請)", "1. 申請の手続"], "第5条"),
+        (["（目的）", "別表 1", "ｶﾀｶﾅ見出し"], None),
+        ([], None),
+    ],
+)
+def test_heading_terms_are_the_whole_paths_terms(parts: list[str], article: str | None) -> None:
+    from kb.analysis import get_analyzer
+    from kb.indexer import heading_terms
+
+    analyzer = get_analyzer()
+    heading = " > ".join(parts)
+    whole = f"{heading} {article}" if article and article not in heading else heading
+    expected = analyzer.index_text(whole) if whole else ""
+    assert heading_terms(analyzer, parts, article) == expected
+    assert heading_terms(analyzer, parts, article) == expected  # from the segment cache
