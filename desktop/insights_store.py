@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,19 +56,46 @@ class Doc:
         return self.at[:7]
 
 
-def load_docs(book: Logbook) -> list[Doc]:
-    """All notes and inquiries, oldest first."""
+NOTE_SQL = ("SELECT id, occurred_at, text, department, place, category, status, severity, anonymous, "
+            "resolved_date, updated_at FROM notes")
+INQUIRY_SQL = ("SELECT id, occurred_at, question, department, category, closing_category, status, answer, sources, "
+               "updated_at FROM inquiries")
+CHUNK = 500
+
+
+def load_docs(book: Logbook, keys: Iterable[str] | None = None) -> list[Doc]:
+    """All notes and inquiries, oldest first; with ``keys`` (``N:<id>`` / ``I:<id>``) only those."""
+    if keys is None:
+        return _docs(book, NOTE_SQL, [], INQUIRY_SQL, [])
+    wanted = list(keys)
+    notes = [k[2:] for k in wanted if k.startswith("N:")]
+    inquiries = [k[2:] for k in wanted if k.startswith("I:")]
+    out: list[Doc] = []
+    for i in range(0, max(len(notes), len(inquiries)), CHUNK):
+        n, q = notes[i : i + CHUNK], inquiries[i : i + CHUNK]
+        out += _docs(book, NOTE_SQL + f" WHERE id IN ({','.join('?' * len(n))})" if n else "", n,
+                     INQUIRY_SQL + f" WHERE id IN ({','.join('?' * len(q))})" if q else "", q)
+    out.sort(key=lambda d: (d.at, d.key))
+    return out
+
+
+def record_versions(book: Logbook) -> dict[str, str]:
+    """Every record's key → its ``updated_at``: what changed since the analysis last read, in one cheap query."""
+    db = book.db.read()
+    out = {"N:" + i: upd for i, upd in db.execute("SELECT id, updated_at FROM notes")}
+    out.update(("I:" + i, upd) for i, upd in db.execute("SELECT id, updated_at FROM inquiries"))
+    return out
+
+
+def _docs(book: Logbook, note_sql: str, note_args: list[str], inquiry_sql: str, inquiry_args: list[str]) -> list[Doc]:
     db = book.db.read()
     docs = [
         Doc("note", i, at, text, dept, place, cat, status, sev, bool(anon), resolved, updated_at=upd)
-        for i, at, text, dept, place, cat, status, sev, anon, resolved, upd in db.execute(
-            "SELECT id, occurred_at, text, department, place, category, status, severity, anonymous, "
-            "resolved_date, updated_at FROM notes"
-        )
+        for i, at, text, dept, place, cat, status, sev, anon, resolved, upd in
+        (db.execute(note_sql, note_args) if note_sql else [])
     ]
-    for i, at, question, dept, cat, closing, status, answer, sources, upd in db.execute(
-        "SELECT id, occurred_at, question, department, category, closing_category, status, answer, sources, "
-        "updated_at FROM inquiries"
+    for i, at, question, dept, cat, closing, status, answer, sources, upd in (
+        db.execute(inquiry_sql, inquiry_args) if inquiry_sql else []
     ):
         try:
             parsed = [dict(s) for s in json.loads(sources or "[]") if isinstance(s, dict)]

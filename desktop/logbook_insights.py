@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop.insights_store import Doc, InsightsCache, load_docs
+from desktop.insights_store import Doc, InsightsCache, load_docs, record_versions
 from desktop.logbook import Logbook
 from desktop.logbook.records import now_iso
 from desktop.themes import (
@@ -50,6 +50,8 @@ MIN_THEME = 3  # records a theme needs before it is shown
 QUOTES = 3
 EXCERPT = 80
 SEVERAL_DEPARTMENTS = 3
+SAVE_EVERY = 50  # records changed since the themes model was last saved
+SAVE_AFTER_S = 120.0
 TREND_RULE = (
     "直近3か月（基準月を含む）と、その前の3か月の件数を比べます。直近が3件以上かつ前の1.5倍以上なら「増加」、"
     "前が3件以上かつ直近がその半分以下なら「減少」、それ以外は「横ばい」。 / Rising: the last 3 months (ending "
@@ -199,6 +201,9 @@ class LogbookAnalysis:
         self._lexicon: LexicalVectorizer | None = None  # keywords (when the vectoriser is not lexical)
         self._by_theme: dict[int, list[Doc]] = {}
         self._keyword_labels: dict[int, str] = {}
+        self._unsaved = 0
+        self._saved_at = time.monotonic()
+        self._saved_model: ThemeModel | None = None
         self.last_refresh: RefreshResult | None = None
 
     @property
@@ -221,8 +226,13 @@ class LogbookAnalysis:
         """Bring the themes up to date; yields ``(stage, done, total)``. Nothing is saved when cancelled."""
         t0 = time.perf_counter()
         yield ("read", 0, 1)
-        self.docs = load_docs(self.book)
-        model = None if recompute else self._load_model()
+        if not recompute and self.model is not None:
+            model: ThemeModel | None = self.model
+            self.docs = self._changed_docs()
+        else:
+            self.docs = load_docs(self.book)
+            model = None if recompute else self._load_model()
+            self._saved_model = model
         full = model is None
         if model is None:
             model = yield from self._compute(self.docs, cancel)
@@ -234,14 +244,43 @@ class LogbookAnalysis:
         self._keyword_labels = {}
         labelled = (yield from self._label(model, cancel)) if labels else 0
         check_cancel(cancel)
-        if full or changed or removed or labelled:
-            self._save(model)
+        self._unsaved += changed + removed
+        if full or labelled or self._unsaved >= SAVE_EVERY or time.monotonic() - self._saved_at > SAVE_AFTER_S:
+            self.flush(model)
         shown = sum(1 for s in model.sizes if s >= MIN_THEME)
         result = RefreshResult(full, len(self.docs), changed, removed, time.perf_counter() - t0, shown)
         self.last_refresh = result
         log.info("themes refreshed: full=%s records=%d changed=%d removed=%d in %.2f s",
                  full, result.records, changed, removed, result.seconds)
         return result
+
+    def _changed_docs(self) -> list[Doc]:
+        """This process's records brought up to date: only what was added, changed or removed is read."""
+        versions = record_versions(self.book)
+        have = {d.key: d for d in self.docs}
+        stale = [k for k, v in versions.items() if k not in have or have[k].updated_at != v]
+        gone = [k for k in have if k not in versions]
+        if not stale and not gone:
+            return self.docs
+        for d in load_docs(self.book, stale):
+            have[d.key] = d
+        for k in gone:
+            del have[k]
+        return sorted(have.values(), key=lambda d: (d.at, d.key))
+
+    def flush(self, model: ThemeModel | None = None) -> None:
+        """Save the themes model if it changed since it was last saved (the app calls this on close).
+
+        Saving is deferred for small changes (:data:`SAVE_EVERY`, :data:`SAVE_AFTER_S`): at 100,000 records
+        it costs more than the update itself. Nothing is lost by the delay — a record the saved model has not
+        seen (its ``updated_at`` differs) simply joins its theme again at the next refresh."""
+        model = model if model is not None else self.model
+        if model is None or (self._unsaved == 0 and model is self._saved_model):
+            return
+        self._save(model)
+        self._unsaved = 0
+        self._saved_at = time.monotonic()
+        self._saved_model = model
 
     def ensure(self, cancel: threading.Event | None = None) -> None:
         """Refresh when nothing was loaded yet in this process (cheap when the cache is current)."""

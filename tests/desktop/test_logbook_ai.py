@@ -92,6 +92,25 @@ def test_a_new_note_joins_its_theme_incrementally(data_home: Path, analysis: Log
     assert again.theme_of(note.id) == cold.id
 
 
+def test_the_same_analysis_reads_only_what_changed(analysis: LogbookAnalysis) -> None:
+    book = analysis.book
+    note = book.notes.add(Note(text="駐車場の照明が暗くて怖い", place="駐車場", occurred_at="2026-12-03T18:00:00"))
+    result = analysis.refresh()
+    assert not result.full and result.changed == 1 and result.records == len(analysis.docs)
+    parking = analysis.theme_of(note.id)
+    assert parking is not None and "駐車場" in (analysis.theme_label_of(analysis.doc(note.id)) or "")
+    book.notes.delete(note.id)
+    result = analysis.refresh()
+    assert result.removed == 1 and analysis.doc(note.id) is None
+    # a change not yet saved (small changes are saved later) is not lost: a new process assigns it again
+    other = book.notes.add(Note(text="会議室Aの冷房が寒い", place="本社3F 会議室A", occurred_at="2026-12-03T10:00:00"))
+    analysis.refresh()
+    fresh = LogbookAnalysis(book, today=TODAY)
+    assert fresh.refresh().changed >= 1 and fresh.theme_of(other.id) == analysis.theme_of(other.id)
+    analysis.flush()
+    assert LogbookAnalysis(book, today=TODAY).refresh().changed == 0
+
+
 def test_ask_the_logbook_the_issue_questions(analysis: LogbookAnalysis) -> None:
     docs = analysis.docs
     osaka = ask_logbook(analysis, "大阪営業所で未対応のものは？")

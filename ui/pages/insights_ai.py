@@ -573,3 +573,8 @@ class LogbookReading(QWidget):
 
     def teardown(self) -> None:
         self.cancel()
+        if self.analysis is not None and self._job is None:
+            try:
+                self.analysis.flush()  # keep the themes of small, not yet saved changes for the next start
+            except Exception:  # closing must not fail on a cache: the next start re-reads those records
+                log.warning("themes cache not saved on close", exc_info=True)
