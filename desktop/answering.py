@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from desktop.settings import Settings
 from kb.analysis import get_analyzer
 from local_models.prompts import FIXED_PREFIX_MESSAGES, NOT_IN_PASSAGES, Passage, grounded_messages
-from local_models.runtime import ModelError, ModelRuntime, RuntimeConfig
+from local_models.runtime import ChatModel, ModelError, RuntimeConfig
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class Evidence:
 class Answerer:
     """``ask(question, k, cancel)`` yields :data:`AnswerEvent` s; usable from any one thread at a time."""
 
-    def __init__(self, kbase: SearchesKb, runtime: ModelRuntime | None, settings: Settings,
+    def __init__(self, kbase: SearchesKb, runtime: ChatModel | None, settings: Settings,
                  retrieval: str = "hybrid") -> None:
         self.kbase = kbase
         self.runtime = runtime
@@ -189,7 +189,7 @@ class Answerer:
                                 coverage=evidence.coverage, similarity=evidence.similarity))
 
     def _generate(
-        self, runtime: ModelRuntime, question: str, sources: list[Source], evidence: Evidence,
+        self, runtime: ChatModel, question: str, sources: list[Source], evidence: Evidence,
         cancel: threading.Event,
     ) -> Iterator[AnswerEvent]:
         fitted = fit_to_context(sources, runtime.n_ctx, self.settings.model.max_tokens)

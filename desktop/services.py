@@ -2,13 +2,16 @@
 
 Nothing here imports Qt. The window must appear at once, so everything slow is deferred:
 
-* the model is loaded by :class:`local_models.ModelRuntime` on its own worker thread (``start()``);
+* the model is loaded by :class:`local_models.ModelRuntime` on its own worker thread (``start()``) — or, in
+  team mode (``model.backend = "server"``), :class:`local_models.server_backend.ServerBackend` connects to the
+  team's model server in the background;
 * the logbook is opened on first use, because its key may need a passphrase that only the UI can ask for —
   the UI sets :attr:`Services.ask_passphrase` before it touches :attr:`Services.logbook`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -29,8 +32,35 @@ if TYPE_CHECKING:
     from desktop.secrets import AskPassphrase, KeyManager
     from kb import IndexProgress, KnowledgeBase
     from local_models import ModelRuntime, RuntimeConfig
+    from local_models.server_backend import ServerBackend
 
 log = logging.getLogger(__name__)
+
+
+def server_backend(settings: Settings) -> ServerBackend | None:
+    """The team's model server when the settings choose it (not connected yet: call ``load()``), else None.
+
+    Raises :class:`local_models.ModelError` (code ``bad_url``) for a URL that is not ``http(s)://host:port``."""
+    m = settings.model
+    if not m.uses_server():
+        return None
+    from desktop.answering import runtime_config
+    from local_models.server_backend import ServerBackend
+
+    return ServerBackend(m.server_url, runtime_config(settings), model=m.server_model.strip())
+
+
+def allowed_hosts(settings: Settings) -> set[tuple[str, int]]:
+    """The (host, port) pairs the app may connect to (DESIGN.md §7): none in single-PC mode; in team mode
+    the hosts the user configured (the model server)."""
+    hosts: set[tuple[str, int]] = set()
+    if settings.model.uses_server():
+        from local_models import ModelError
+        from local_models.server_backend import server_host
+
+        with contextlib.suppress(ModelError):  # a malformed URL is never connected to
+            hosts.add(server_host(settings.model.server_url))
+    return hosts
 
 
 def _index_child(
@@ -175,13 +205,11 @@ class Services:
     def __init__(self, ctx: Context) -> None:
         from desktop.answering import Answerer
         from kb import KnowledgeBase
-        from local_models import ModelRuntime
-
         self.ctx = ctx
         self.kb: KnowledgeBase = KnowledgeBase(
             ctx.home.kb_dir, poll_network_shares=ctx.settings.kb.poll_network_shares
         )
-        self.runtime: ModelRuntime = ModelRuntime(self._runtime_config())
+        self.runtime: ModelRuntime | ServerBackend = self._new_runtime()
         self.answerer: Answerer = Answerer(self.kb, self.runtime, ctx.settings)
         self.ask_passphrase: AskPassphrase | None = None
         self.recovery_key_shown: str | None = None  # set once, on the run that created the key
@@ -222,6 +250,17 @@ class Services:
             max_tokens=m.max_tokens,
         )
 
+    def _new_runtime(self) -> ModelRuntime | ServerBackend:
+        """The team's model server when the settings say so, else the in-process runtime."""
+        from local_models import ModelError, ModelRuntime
+
+        try:
+            backend = server_backend(self.settings)
+        except ModelError as exc:
+            log.warning("model server not used: %s", exc.message_en)
+            backend = None
+        return backend if backend is not None else ModelRuntime(self._runtime_config())
+
     def model_folders(self) -> list[Path]:
         """Where models are looked for: imported ones first, then the demo models of the set-up."""
         return [self.home.models_dir, bundled_models_dir()]
@@ -234,24 +273,31 @@ class Services:
         return resolve_active(self.settings.model.active, self.model_folders())
 
     def start(self) -> None:
-        """Begin loading the active model in the background (returns at once)."""
+        """Begin loading the active model (or connecting to the model server) in the background."""
+        from local_models.server_backend import ServerBackend
+
         path = self.active_model_path()
-        if path is not None:
+        if isinstance(self.runtime, ServerBackend):
+            self.runtime.load()
+        elif path is not None:
             self.runtime.load(path)
         else:
             log.info("no model to load; answers are extractive")
         self.start_embedding()  # chunks indexed while the app was closed (or by `kb index --no-embed`)
 
     def reload_model(self, path: Path | None = None) -> None:
-        """Apply new model settings: a fresh runtime config, then load ``path`` (or the active model)."""
-        from local_models import ModelRuntime
+        """Apply new model settings: a fresh runtime config, then load ``path`` (or the active model); in team
+        mode, connect to the model server again."""
+        from local_models.server_backend import ServerBackend
 
         old = self.runtime
-        self.runtime = ModelRuntime(self._runtime_config())
+        self.runtime = self._new_runtime()
         self.answerer.runtime = self.runtime
         old.close()
         target = path or self.active_model_path()
-        if target is not None:
+        if isinstance(self.runtime, ServerBackend):
+            self.runtime.load()
+        elif target is not None:
             self.runtime.load(target)
 
     # -- semantic layer --------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up Soumu Desk from a fresh clone, then run the app or the tests.
 #   installers/setup.sh run    — .venv + everything, demo models, demo knowledge base indexed, app started
-#   installers/setup.sh test   — .venv + test extras + tiny test model, then the whole test suite
+#   installers/setup.sh test   — .venv + test extras (with llama-cpp-python's server extra: the tests start a
+#                                 real model server on 127.0.0.1) + tiny test model, then the whole test suite
 #   installers/setup.sh deps   — only the set-up (used by `make venv`)
 set -euo pipefail
 mode="${1:-run}"
@@ -61,7 +62,7 @@ make_venv() {
   fi
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
   local extras=""
-  [ "$mode" = "test" ] && extras="[test]"
+  [ "$mode" = "test" ] && extras="[test,server]"
   say "installing soumu-desk$extras (llama-cpp-python compiles on first install: ~5 min on 2 cores; pip keeps the wheel)"
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
 }

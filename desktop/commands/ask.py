@@ -1,7 +1,8 @@
 """`soumu-desk ask QUESTION [-k N] [--model FILE] [--json]`: a grounded answer with its sources.
 
-Streams the answer to stdout as the model writes it, then the sources. The model is ``--model`` or the
-active one (``models use``); without one — or when it cannot be loaded — the answer is extractive.
+Streams the answer to stdout as the model writes it, then the sources. The model is ``--model``, else the
+team's model server when one is set (``models server URL``), else the active one (``models use``); without
+one — or when it cannot be loaded or reached — the answer is extractive.
 """
 
 from __future__ import annotations
@@ -9,12 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.answering import Answer, AnswerDone, Answerer, AnswerToken, PassagesFound, runtime_config
 from desktop.commands.models import model_folders
 from desktop.context import Context
-from local_models import ModelRuntime, find_model, inspect_model, resolve_active
+from desktop.services import server_backend
+from local_models import ModelError, ModelRuntime, find_model, inspect_model, resolve_active
+
+if TYPE_CHECKING:
+    from local_models.server_backend import ServerBackend
 
 HELP = "規程にもとづく回答を出典つきで作る / grounded answer with citations"
 
@@ -36,8 +41,17 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from kb import KbError, KnowledgeBase
 
-    runtime: ModelRuntime | None = None
-    if not args.no_model:
+    runtime: ModelRuntime | ServerBackend | None = None
+    if not args.no_model and args.model is None and ctx.settings.model.uses_server():
+        try:
+            runtime = server_backend(ctx.settings)
+        except ModelError as exc:
+            print(f"モデルサーバーを使えません（抜粋で回答）: {exc.message_ja}\n"
+                  f"cannot use the model server (extractive answer): {exc.message_en}", file=sys.stderr)
+        else:
+            if runtime is not None:
+                runtime.load()  # connects in the background while the knowledge base is searched
+    elif not args.no_model:
         folders = model_folders(ctx)
         path = find_model(args.model, folders) if args.model else resolve_active(ctx.settings.model.active, folders)
         if args.model and path is None:

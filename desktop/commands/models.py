@@ -1,7 +1,12 @@
-"""`soumu-desk models list|import FILE|use NAME|info [NAME] [--json]`: local GGUF models.
+"""`soumu-desk models list|import FILE|use NAME|info [NAME]|server [URL|none] [--json]`: local GGUF models,
+and the team's model server.
 
 Models are looked for in the data home's ``models/`` (imported ones) and in the bundled
 ``local_models/models/`` (the demo models the set-up fetched). Nothing is ever downloaded.
+
+``models server URL`` (team mode) makes answers come from an OpenAI-compatible model server — llama.cpp's
+``llama-server`` or ``python -m llama_cpp.server``, vLLM, Ollama — instead of a local GGUF; the app then
+connects to that host and no other. ``models server none`` goes back to the local model.
 """
 
 from __future__ import annotations
@@ -48,6 +53,16 @@ def register(sub: Any) -> None:
     p_emb.add_argument("name", metavar="NAME", nargs="?",
                        help="埋め込みGGUFのファイル名・パス、none で無効、省略で現在の設定 / "
                             "embedding GGUF name or path, none to turn off, omitted: show the current one")
+    p_server = actions.add_parser(
+        "server", help="チームのモデルサーバーを使う / answer with the team's model server (team mode)")
+    p_server.add_argument("url", metavar="URL", nargs="?",
+                          help="http://ホスト:ポート、none でこのPCのモデルに戻す、省略で現在の設定 / "
+                               "http://host:port, none for the local model, omitted: show the current one")
+    p_server.add_argument("--model", dest="server_model", default="", metavar="ID",
+                          help="サーバー上のモデル名（省略: サーバーの最初のモデル） / the server's model id "
+                               "(default: the first it lists)")
+    p_server.add_argument("--no-check", action="store_true",
+                          help="接続を確かめずに保存する / save without contacting the server")
     p_info = actions.add_parser("info", help="モデルの詳細 / details of a model (default: the active one)")
     p_info.add_argument("name", metavar="NAME", nargs="?")
     p_info.add_argument("--json", action="store_true", help="JSONで出力 / print JSON")
@@ -70,6 +85,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return _info(args, ctx)
     if action == "embedder":
         return _embedder(args, ctx)
+    if action == "server":
+        return _server(args, ctx)
     args.models_parser.print_help(sys.stderr)
     return 2
 
@@ -85,9 +102,13 @@ def _gb(n: int) -> str:
 def _list(args: argparse.Namespace, ctx: Context) -> int:
     entries = scan_models(model_folders(ctx))
     active = _active_path(ctx)
+    if ctx.settings.model.uses_server() and not args.json:
+        print(f"回答はモデルサーバー {ctx.settings.model.server_url} が作ります（`models server none` で戻す） "
+              f"/ answers come from the model server {ctx.settings.model.server_url}\n")
     if args.json:
         out = {
             "active": str(active) if active else None,
+            "server": ctx.settings.model.server_url if ctx.settings.model.uses_server() else None,
             "models": [dict(e.to_dict(), active=_same(e.path, active)) for e in entries],
             "recommended": [r.__dict__ for r in RECOMMENDED],
         }
@@ -216,6 +237,46 @@ def _embedder(args: argparse.Namespace, ctx: Context) -> int:
     print(f"意味検索のモデルを {path.name} にしました。知識ベースはバックグラウンドで埋め込み直されます "
           f"/ embedder: {path.name}; the knowledge base is re-embedded in the background")
     return 0
+
+
+def _server(args: argparse.Namespace, ctx: Context) -> int:
+    """Show or set the team's model server (``model.backend``, ``model.server_url``, ``model.server_model``)."""
+    from local_models import ModelError
+    from local_models.server_backend import ServerBackend, api_base
+
+    m = ctx.settings.model
+    if args.url is None:
+        if m.uses_server():
+            model = f" ({m.server_model})" if m.server_model else ""
+            print(f"モデルサーバー / model server: {m.server_url}{model}")
+        else:
+            print("モデルサーバー: なし（このPCのモデルで回答） / model server: none (the local model answers)")
+        return 0
+    if args.url.strip().lower() in ("none", "off", "local"):
+        m.backend, m.server_url, m.server_model = "local", "", ""
+        ctx.save_settings()
+        print("モデルサーバーを使わず、このPCのモデルで回答します / model server off: the local model answers")
+        return 0
+    try:
+        url = api_base(args.url)
+    except ModelError as exc:
+        print(f"{exc.message_ja}\n{exc.message_en}", file=sys.stderr)
+        return 1
+    m.backend, m.server_url, m.server_model = "server", url, args.server_model.strip()
+    ctx.save_settings()
+    print(f"モデルサーバーを {url} にしました。アプリはこのホストにだけ接続します "
+          f"/ model server: {url}; the app connects to this host and no other")
+    if args.no_check:
+        return 0
+    with ServerBackend(url, model=m.server_model, connect_timeout=3.0) as backend:
+        if backend.probe():
+            print(f"接続できました。モデル: {backend.model_name} / connected; model: {backend.model_name}")
+            return 0
+        error = backend.error
+    ja, en = (error.message_ja, error.message_en) if error is not None else ("接続できません", "cannot connect")
+    print(f"設定は保存しましたが、いまは使えません（抜粋で回答します）: {ja}\n"
+          f"saved, but not usable now (answers are extractive until it is): {en}", file=sys.stderr)
+    return 1
 
 
 def _info(args: argparse.Namespace, ctx: Context) -> int:
