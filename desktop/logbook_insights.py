@@ -50,6 +50,7 @@ MIN_THEME = 3  # records a theme needs before it is shown
 QUOTES = 3
 EXCERPT = 80
 SEVERAL_DEPARTMENTS = 3
+KEYWORD_SAMPLE = 200  # members read for a theme's keywords (a big theme's words show in any 200 of them)
 SAVE_EVERY = 50  # records changed since the themes model was last saved
 SAVE_AFTER_S = 120.0
 TREND_RULE = (
@@ -148,7 +149,7 @@ def _has_japanese(text: str) -> bool:
 def label_schema() -> dict[str, Any]:
     return {
         "type": "object",
-        "properties": {"label": {"type": "string", "minLength": 2, "maxLength": 16}},
+        "properties": {"label": {"type": "string", "minLength": 2, "maxLength": 24}},
         "required": ["label"],
         "additionalProperties": False,
     }
@@ -157,14 +158,14 @@ def label_schema() -> dict[str, Any]:
 def model_label(runtime: Any, keywords: Sequence[str], quotes: Sequence[str], timeout: float = 60.0) -> str | None:
     """A short Japanese label from the model (JSON-schema output), or None when it gives no usable one.
 
-    Usable: 2–16 characters with at least one Japanese character (a label for Japanese staff; the tiny test
+    Usable: 2–20 characters with at least one Japanese character (a label for Japanese staff; the tiny test
     model writes English and falls back to keywords)."""
     if runtime is None or getattr(runtime, "state", "none") != "ready":
         return None
     from local_models.runtime import ModelError
 
     system = ("職場の声をまとめる見出しを付けます。JSONだけを出力してください。"
-              "label は内容を表す短い日本語の見出し（16文字以内、人名は書かない）。")
+              "label は内容を表す短い日本語の見出し（12文字程度の体言止め、人名は書かない）。")
     user = "キーワード: " + "、".join(keywords) + "\n声:\n" + "\n".join(f"- {q}" for q in quotes)
     messages = [
         {"role": "system", "content": system},
@@ -178,7 +179,7 @@ def model_label(runtime: Any, keywords: Sequence[str], quotes: Sequence[str], ti
         log.info("theme label fell back to keywords: %s", exc)
         return None
     label = str(raw.get("label", "")).strip() if isinstance(raw, dict) else ""
-    if 2 <= len(label) <= 16 and _has_japanese(label):
+    if 2 <= len(label) <= 20 and _has_japanese(label):
         return label
     return None
 
@@ -428,6 +429,9 @@ class LogbookAnalysis:
         lex = self._lex()
         parts: dict[str, tuple[str, ...]] = {}
         lists = []
+        if len(members) > KEYWORD_SAMPLE and self.model is not None:  # the members nearest the centre tell
+            scores = self.model.scores
+            members = sorted(members, key=lambda d: -scores.get(d.key, 0.0))[:KEYWORD_SAMPLE]
         for d in members:
             words = keyword_words(d.text)
             parts.update(words)
