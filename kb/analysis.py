@@ -38,6 +38,8 @@ _WORD = re.compile(r"[^\W_]+")
 _PIECE_BREAKS = ("\n", "。", ".", " ", "、")
 
 _SKIP_POS0 = frozenset({"補助記号", "空白"})
+# Sudachi's word ids of unknown words start here (dictionary 0xF; the low bits are the part of speech).
+_OOV_WORD_ID = 0xF000_0000
 
 
 def _words(text: str) -> frozenset[str]:
@@ -92,8 +94,51 @@ def _drop_gap(text: str, start: int, end: int) -> bool:
     return not (_KATA.match(a) and _KATA.match(b))
 
 
+_WIDE, _HAN_CLS, _HIRA_CLS, _KATA_CLS = 1, 2, 4, 8
+_CHAR_CLASS: dict[str, int] = {}
+
+
+def _char_class(ch: str) -> int:
+    """The classes :func:`_drop_gap` asks about, as bits (cached per character)."""
+    cls = _CHAR_CLASS.get(ch)
+    if cls is None:
+        cls = _CHAR_CLASS[ch] = (
+            (_WIDE if _WIDE_PUNCT.match(ch) else 0)
+            | (_HAN_CLS if _HAN.match(ch) else 0)
+            | (_HIRA_CLS if _HIRA.match(ch) else 0)
+            | (_KATA_CLS if _KATA.match(ch) else 0)
+        )
+    return cls
+
+
 def _gaps(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _SQUEEZE.finditer(text) if _drop_gap(text, m.start(), m.end())]
+    """The whitespace runs :func:`_drop_gap` drops, as (start, end).
+
+    The same decision as ``_drop_gap`` inlined with cached character classes: every line break of every
+    indexed chunk passes through here, and the regex calls per gap were most of ``squeeze``'s cost.
+    """
+    out: list[tuple[int, int]] = []
+    n = len(text)
+    classes = _CHAR_CLASS
+    for m in _SQUEEZE.finditer(text):
+        a, b = m.span()
+        if a == 0 or b == n:
+            out.append((a, b))
+            continue
+        ca = classes.get(text[a - 1])
+        if ca is None:
+            ca = _char_class(text[a - 1])
+        cb = classes.get(text[b])
+        if cb is None:
+            cb = _char_class(text[b])
+        if (ca | cb) & _WIDE:
+            out.append((a, b))
+        elif "\n" in m.group() or "\r" in m.group():
+            if ca & _HAN_CLS and cb & (_HAN_CLS | _HIRA_CLS):
+                out.append((a, b))
+        elif not (ca & cb & _KATA_CLS):
+            out.append((a, b))
+    return out
 
 
 def squeeze(text: str) -> str:
@@ -281,33 +326,49 @@ class Analyzer:
             for m in morphemes:
                 yield offset, m
 
+    def _morpheme_lists(self, tokenizer: object, text: str) -> list[object]:
+        """Sudachi's morpheme lists for the pieces of ``text`` (no offsets: the index needs none)."""
+        tok = tokenizer.tokenize  # type: ignore[attr-defined]
+        out: list[object] = []
+        for _, piece in _pieces(text):
+            try:
+                out.append(tok(piece))
+            except Exception:  # Sudachi rejected the piece (should not happen after _pieces): halve it
+                out.append([m for _, m in self._tokenize(tokenizer, piece)])
+        return out
+
     def index_terms(self, text: str) -> list[str]:
         """All terms of ``text`` in order (for the index): punctuation and whitespace dropped.
 
-        This is the indexing hot loop, so it avoids per-morpheme work: the skip decision is cached per part of
-        speech and the terms per dictionary word (a word id has one normalised form).
+        This is the indexing hot loop (one pass per morpheme of every document), so a dictionary word costs
+        one call into Sudachi (``word_id``) and one dict lookup: a word id has one part of speech and one
+        normalised form, so the skip decision and the terms are cached per word id (an empty list: skipped).
+        Unknown words (Sudachi gives them the id 0xF0000000 + part of speech) keep their own surface.
         """
         text = squeeze(nfkc(text))
         out: list[str] = []
+        extend = out.extend
         skip_of = self._skip
         word_terms = self._word_terms
-        for _, m in self._tokenize(self._fine, text):
-            pos_id = m.part_of_speech_id()  # type: ignore[attr-defined]
-            skip = skip_of.get(pos_id)
-            if skip is None:
-                skip = skip_of[pos_id] = self._pos(pos_id)[0] in _SKIP_POS0
-            if skip:
-                continue
-            if m.is_oov():  # type: ignore[attr-defined]
-                out.extend(self._terms_of(m.surface(), m.surface()))  # type: ignore[attr-defined]
-                continue
-            word_id = m.word_id()  # type: ignore[attr-defined]
-            terms = word_terms.get(word_id)
-            if terms is None:
-                terms = self._terms_of(m.surface(), m.normalized_form())  # type: ignore[attr-defined]
+        for morphemes in self._morpheme_lists(self._fine, text):
+            for m in morphemes:  # type: ignore[attr-defined]
+                word_id = m.word_id()
+                terms = word_terms.get(word_id)
+                if terms is not None:
+                    extend(terms)
+                    continue
+                pos_id = m.part_of_speech_id()
+                skip = skip_of.get(pos_id)
+                if skip is None:
+                    skip = skip_of[pos_id] = self._pos(pos_id)[0] in _SKIP_POS0
+                if word_id >= _OOV_WORD_ID:
+                    if not skip:
+                        extend(self._terms_of(m.surface(), m.surface()))
+                    continue
+                terms = [] if skip else self._terms_of(m.surface(), m.normalized_form())
                 if len(word_terms) < 500_000:
                     word_terms[word_id] = terms
-            out.extend(terms)
+                extend(terms)
         return out
 
     def index_text(self, text: str) -> str:

@@ -67,3 +67,17 @@ def test_one_analyzer_per_thread() -> None:
     worker.join()
     assert seen[0] is not get_analyzer()
     assert get_analyzer() is get_analyzer()
+
+
+def test_gaps_make_the_same_decisions_as_drop_gap() -> None:
+    # _gaps inlines _drop_gap with cached character classes for speed; the rule itself stays _drop_gap.
+    import random
+
+    from kb.analysis import _SQUEEZE, _drop_gap, _gaps
+
+    alphabet = list("あいう日本語漢字々カタナアイー。、「」（）・ｶﾅ\n\r\t \u3000ab1２,.")
+    rnd = random.Random(12)
+    for _ in range(20_000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 14)))
+        spec = [(m.start(), m.end()) for m in _SQUEEZE.finditer(text) if _drop_gap(text, m.start(), m.end())]
+        assert _gaps(text) == spec, repr(text)
