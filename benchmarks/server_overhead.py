@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -208,6 +209,7 @@ def main() -> int:
         kbase.close()
         proc.terminate()
         proc.wait(15)
+        shutil.rmtree(work, ignore_errors=True)
 
     def overhead(name: str, key: str = "total") -> float:
         return statistics.median(r[name][key] / r["raw"][key] - 1 for r in rows) * 100
