@@ -228,9 +228,52 @@ def _default_categories() -> str:
     return f"INSERT INTO {SCHEMA}.categories (kind, name, position) VALUES {values} ON CONFLICT DO NOTHING;"
 
 
+# The searchable fields joined, as the filters write it: the indexes below are on these expressions, and
+# a query uses the planner's expression match, so the joined text is never stored twice.
+NOTE_SEARCH = f"({_search(NOTE_FTS_COLUMNS)})"
+INQUIRY_SEARCH = f"({_search(INQUIRY_FTS_COLUMNS)})"
+
+# 0003: measured at 100,000 notes (docs/PERFORMANCE.md). (1) 1–2 character terms (空調, 鍵) have no trigram,
+# so pg_trgm cannot serve them (a full scan). Every 1- and 2-character substring of the lower-cased text
+# (none with a space) goes into a GIN-indexed array; a short term is then one exact ``@>`` lookup, as the
+# SQLCipher store's bigram index does (desktop/logbook/shortterms.py). (2) The stored ``search`` column of
+# 0001 doubled every row; its trigram index becomes an expression index and the column goes.
+_SHORT_TERMS = rf"""
+CREATE FUNCTION {SCHEMA}.short_grams(t text) RETURNS text[] LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    COST 5000  -- ~40 µs a row: the planner must prefer the index to filtering rows with it
+    AS $$
+DECLARE
+    lt text := lower(t);
+    n integer := length(lt);
+    grams text[] := '{{}}';
+    c text;
+    d text;
+BEGIN
+    FOR i IN 1..n LOOP
+        c := substr(lt, i, 1);
+        CONTINUE WHEN c ~ '\s';
+        grams := grams || c;
+        IF i < n THEN
+            d := substr(lt, i + 1, 1);
+            IF d !~ '\s' THEN
+                grams := grams || (c || d);
+            END IF;
+        END IF;
+    END LOOP;
+    RETURN grams;  -- repeats are fine: GIN keeps each key once per row
+END $$;
+ALTER TABLE {SCHEMA}.notes DROP COLUMN search;
+ALTER TABLE {SCHEMA}.inquiries DROP COLUMN search;
+CREATE INDEX notes_search ON {SCHEMA}.notes USING gin ({NOTE_SEARCH} gin_trgm_ops);
+CREATE INDEX inquiries_search ON {SCHEMA}.inquiries USING gin ({INQUIRY_SEARCH} gin_trgm_ops);
+CREATE INDEX notes_grams ON {SCHEMA}.notes USING gin ({SCHEMA}.short_grams{NOTE_SEARCH});
+CREATE INDEX inquiries_grams ON {SCHEMA}.inquiries USING gin ({SCHEMA}.short_grams{INQUIRY_SEARCH});
+"""
+
 PG_MIGRATIONS: tuple[PgMigration, ...] = (
     PgMigration("0001_notes_inquiries_lists_triggers", _INITIAL + _default_categories()),
     PgMigration("0002_roles_and_grants", _ROLES),
+    PgMigration("0003_short_term_index_search_expressions", _SHORT_TERMS),
 )
 
 

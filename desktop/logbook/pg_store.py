@@ -11,7 +11,8 @@ It satisfies the protocols of :mod:`desktop.logbook.store`; what it adds (DESIGN
 - **One connection per thread**, each statement group in one transaction (``conn.transaction()``).
 
 Text filter: every term (space = AND) is a case-insensitive substring of the searchable fields (the same
-fields as the SQLCipher trigram index), served by a pg_trgm GIN index for terms of 3+ characters.
+fields as the SQLCipher trigram index), served by a pg_trgm GIN index for terms of 3+ characters and by
+the ``grams`` array index (every 1–2 character substring) for shorter ones.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from psycopg.types.json import Jsonb
 
 from desktop.logbook.csvio import ExportResult, ImportFileError, export_csv, read_csv
 from desktop.logbook.pg_connect import TeamTarget, connect, has_role, server_status
-from desktop.logbook.pg_schema import MANAGER_ROLE, check_current
+from desktop.logbook.pg_schema import INQUIRY_SEARCH, MANAGER_ROLE, NOTE_SEARCH, SCHEMA, check_current
 from desktop.logbook.records import (
     KINDS,
     Filters,
@@ -232,9 +233,16 @@ def build_where(kind: str, f: Filters) -> tuple[str, list[Any]]:
     if f.channel and kind == "inquiries":
         conds.append("channel = ANY(%s)")
         params.append(list(f.channel))
-    for term in (t for t in f.text.split() if t):
-        conds.append("search ILIKE %s")
-        params.append(_like(term))
+    terms = [t for t in f.text.split() if t]
+    search = NOTE_SEARCH if kind == "notes" else INQUIRY_SEARCH
+    short = [t for t in terms if len(t) <= 2]
+    if short:  # exact: every 1–2 character substring is in the grams index (pg_schema.py 0003)
+        conds.append(f"{SCHEMA}.short_grams{search} @> %s::text[]")
+        params.append([t.lower() for t in short])
+    for term in terms:
+        if len(term) > 2:  # the trigram index finds candidates, the ILIKE decides
+            conds.append(f"{search} ILIKE %s")
+            params.append(_like(term))
     return (" AND ".join(conds) or "TRUE"), params
 
 
@@ -392,7 +400,11 @@ class _PgRecords(Generic[R]):
         where, found = build_where(self.kind, f)
         params: builtins.list[Any] = found
         order = "DESC" if f.newest_first else "ASC"
-        sql = f"SELECT * FROM {self.kind} WHERE {where} ORDER BY occurred_at {order}, seq {order}"
+        # With a text filter, walking the date index and testing every row is the plan the planner likes for
+        # a page, and the slow one (the text test is costly, ~100 ms at 100,000 notes): an expression the
+        # index cannot serve makes it take the text indexes, then sort the matches (docs/PERFORMANCE.md).
+        when = "(occurred_at + interval '0 s')" if f.text.split() else "occurred_at"
+        sql = f"SELECT * FROM {self.kind} WHERE {where} ORDER BY {when} {order}, seq {order}"
         if f.limit is not None:
             sql += " LIMIT %s OFFSET %s"
             params = [*params, f.limit, f.offset]
