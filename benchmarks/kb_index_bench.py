@@ -154,6 +154,7 @@ def against_floor(args: argparse.Namespace) -> int:
     adds an older export of the product (``benchmarks/snapshot.py``) to the same rounds: before and after
     measured side by side on the same machine state.
     """
+    args.corpus = args.corpus.resolve()  # the product runs with its own tree as working directory
     n_files, n_bytes = ensure_corpus(args.corpus, args.files)
     info = machine_info()
     work = fresh_dir(args.home)
