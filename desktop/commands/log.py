@@ -1,4 +1,5 @@
-"""`soumu-desk log`: add, list, export, import, back up, restore and recover the logbook; monthly report.
+"""`soumu-desk log`: add, list, export, import, back up, restore and recover the logbook; monthly report;
+load or remove the demo logbook (``log demo [--remove]``, see :mod:`desktop.demo_logbook`).
 
 Records go to stdout (``--json``: UTF-8 JSON); messages, warnings and the one-time recovery key go to
 stderr so ``--json`` output stays parseable. Exit codes: 0 ok, 1 failed, 2 bad input, 3 key problem.
@@ -114,6 +115,13 @@ def register(sub: Any) -> None:
     rec = actions.add_parser("recover", help="回復キーで鍵を復元 / restore the key with the recovery key")
     rec.add_argument("--recovery-key", default=None, help="回復キー(省略時は入力を求めます) / the recovery key")
     rec.set_defaults(func=_recover)
+
+    demo = actions.add_parser(
+        "demo", help="デモデータ(架空の会社の記録)を読み込む・削除する / load or remove the demo logbook"
+    )
+    demo.add_argument("--remove", action="store_true", help="デモデータだけを削除 / remove the demo records only")
+    demo.add_argument("--json", action="store_true", help="件数をJSONで出力 / print the counts as JSON")
+    demo.set_defaults(func=_demo)
 
     rep = actions.add_parser("report", help="月次報告 / monthly report (.md, .html or .xlsx)")
     rep.add_argument("--month", required=True, metavar="YYYY-MM")
@@ -338,6 +346,29 @@ def _recover(args: argparse.Namespace, ctx: Context) -> int:
     where = "OSのキーリング / the OS keyring" if unlocked.storage == "keyring" else "パスフレーズ / your passphrase"
     _err(f"鍵を復元しました。保存先: {where} / the key was restored")
     return 0
+
+
+def _demo(args: argparse.Namespace, ctx: Context) -> int:
+    """Load the demo records not there yet, or remove every demo record; the user's own are never touched."""
+    from desktop import demo_logbook
+
+    def action(book: Logbook, a: argparse.Namespace) -> int:
+        changed = demo_logbook.remove(book) if a.remove else demo_logbook.load(book)
+        now = demo_logbook.status(book).demo
+        if a.json:
+            _print_json({"action": "remove" if a.remove else "load", "changed": changed.to_dict(),
+                         "demo": now.to_dict()})
+        elif a.remove:
+            print(f"デモデータを削除しました: 現場の声 {changed.notes}件・問い合わせ {changed.inquiries}件 / "
+                  f"removed {changed.notes} demo note(s) and {changed.inquiries} demo inquiry(ies)")
+        else:
+            print(f"デモデータ: 現場の声 {now.notes}件・問い合わせ {now.inquiries}件 (今回追加 {changed.total}件) / "
+                  f"demo logbook: {now.notes} notes, {now.inquiries} inquiries ({changed.total} added now)")
+            _err("架空の会社のサンプルデータです。`soumu-desk log demo --remove` でいつでも削除できます / "
+                 "sample data of a fictional company; `soumu-desk log demo --remove` removes it")
+        return 0
+
+    return _run(action, args, ctx)
 
 
 def _report(args: argparse.Namespace, ctx: Context) -> int:

@@ -10,7 +10,6 @@ this module loads no Qt.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -19,11 +18,11 @@ from typing import Any
 
 from desktop.commands import COMMAND_HELP
 from desktop.context import Context
-from desktop.paths import REPO_ROOT, demo_kb_dir
+from desktop.demo_logbook import DEMO_LOGBOOK
+from desktop.paths import demo_kb_dir
 from desktop.settings import Settings
 
 HELP = COMMAND_HELP["screenshots"]
-DEMO_LOGBOOK = REPO_ROOT / "desktop" / "data" / "demo_logbook.json"
 DEMO_DOCS_FOLDER = "demo-documents"  # inside the data home
 
 
@@ -54,23 +53,12 @@ def demo_documents(home_root: Path) -> Path:
 
 
 def load_demo_logbook(book: Any, path: Path = DEMO_LOGBOOK) -> tuple[int, int]:
-    """Import the demo notes and inquiries (merge by id: a second run changes nothing)."""
-    from desktop.logbook import FollowUp, Inquiry, Note, Source
+    """Import the demo notes and inquiries not there yet (a second run adds nothing); returns the demo counts."""
+    from desktop import demo_logbook
 
-    data = json.loads(path.read_text(encoding="utf-8"))
-    notes = []
-    for raw in data.get("notes", []):
-        d = dict(raw)
-        d["followups"] = [FollowUp(**f) for f in d.get("followups", [])]
-        notes.append(Note(**d))
-    inquiries = []
-    for raw in data.get("inquiries", []):
-        d = dict(raw)
-        d["sources"] = [Source(**s) for s in d.get("sources", [])]
-        inquiries.append(Inquiry(**d))
-    book.notes.merge(notes)
-    book.inquiries.merge(inquiries)
-    return len(notes), len(inquiries)
+    demo_logbook.load(book, path)
+    counts = demo_logbook.status(book, path).demo
+    return counts.notes, counts.inquiries
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -97,12 +85,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         docs = demo_documents(ctx.home.root)
         for _ in services.kb.index(folders=[docs]):
             pass
-        services.start()
+        # The logbook is opened before the model starts loading: llama.cpp silences stderr (the file
+        # descriptor, for the whole process) while it loads, which swallowed this message.
         try:
             book = services.logbook
         except SecretsError as exc:
-            print(f"記録を開けません / cannot open the logbook: {exc}", file=sys.stderr)
+            _progress(f"記録(ログブック)を開けないため、画面を描画できません: {exc.ja}\n"
+                      f"cannot open the logbook, so nothing was rendered: {exc.en}")
             return 1
+        services.start()
         n_notes, n_inq = load_demo_logbook(book)
         add_starter_set(book)  # the prompt library page shows the starter prompts
         _progress(f"デモの記録: 現場の声 {n_notes} 件・問い合わせ {n_inq} 件 / demo logbook loaded")
