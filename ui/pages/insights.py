@@ -42,6 +42,7 @@ import ui.dialogs as common
 from desktop import insights as ins
 from ui import catalog_log  # noqa: F401 — registers the English strings
 from ui.charts import ChartCard
+from ui.demo_offer import DemoOffer, demo_events
 from ui.i18n import language, t
 from ui.pages import card, page_layout, section_title
 from ui.pages.insights_ai import LogbookReading
@@ -247,6 +248,9 @@ class InsightsPage(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.report_button)
         outer.addLayout(bar)
+        self.demo = DemoOffer(self.services)  # the demo logbook: offered when empty, a banner while loaded
+        outer.addWidget(self.demo)
+        demo_events().changed.connect(self._demo_changed)
         self.period.currentIndexChanged.connect(self.refresh)
         self.month.dateChanged.connect(self._month_changed)
 
@@ -371,6 +375,11 @@ class InsightsPage(QWidget):
 
     def activated(self) -> None:
         self.refresh()
+        self.demo.refresh()
+
+    def _demo_changed(self) -> None:
+        if self.isVisible():  # a hidden page refreshes when it is shown (activated)
+            self.refresh()
 
     def _month_changed(self) -> None:
         if self.period.currentData() == "month":
@@ -587,6 +596,7 @@ class InsightsPage(QWidget):
         QMessageBox.warning(self, t("月次報告"), t("書き出せませんでした。") + "\n" + common.describe(exc))
 
     def teardown(self) -> None:
+        self.demo.teardown()
         self.reading.teardown()
         if self._job is not None:
             self._job.close()

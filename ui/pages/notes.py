@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 import ui.dialogs as common
 from desktop.logbook import Filters, Note
 from ui import catalog_log  # noqa: F401 — registers the English strings
+from ui.demo_offer import DemoOffer, demo_events
 from ui.i18n import t
 from ui.models.log_tables import (
     Column,
@@ -147,6 +148,9 @@ class RecordListPage(QWidget):
         self.add_filters()
         self.filter_bar.addWidget(self.search, 1)
         outer.addLayout(self.filter_bar)
+        self.demo = DemoOffer(self.services)  # the demo logbook: offered when empty, a banner while loaded
+        outer.addWidget(self.demo)
+        demo_events().changed.connect(self._demo_changed)
 
         self.model = RecordTableModel(self.columns(), self.colour_for, self)
         self.model.sort_handler = self._sort_in_worker
@@ -292,6 +296,12 @@ class RecordListPage(QWidget):
     def activated(self) -> None:
         self.reload_choices()
         self.reload()
+        self.demo.refresh()
+
+    def _demo_changed(self) -> None:
+        if self.isVisible():  # a hidden page reloads when it is shown (activated)
+            self.reload_choices()
+            self.reload()
 
     def filters(self) -> Filters:
         start, end = self.period.currentData() or ("", "")
@@ -484,6 +494,7 @@ class RecordListPage(QWidget):
 
     def teardown(self) -> None:
         self._debounce.stop()
+        self.demo.teardown()
         if self._load_job is not None:
             self._load_job.close()
 
