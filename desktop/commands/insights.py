@@ -112,12 +112,18 @@ class _Analysis:
 
         folders = model_folders(self.ctx)
         name = self.args.model
-        path = find_model(name, folders) if name else resolve_active(self.ctx.settings.model.active, folders)
-        if path is None:
-            raise ValueError(f"モデルが見つかりません: {name or '(設定のモデル)'} / model not found")
-        runtime = self.stack.enter_context(ModelRuntime(runtime_config(self.ctx.settings)))
-        runtime.load(path)
-        runtime.wait_until_loaded(timeout=300)
+        server = None if name else _server(self.ctx)
+        if server is not None:  # team mode: the shared model server the settings name
+            runtime: Any = self.stack.enter_context(server)
+            runtime.load()
+            runtime.wait_until_loaded(timeout=60)
+        else:
+            path = find_model(name, folders) if name else resolve_active(self.ctx.settings.model.active, folders)
+            if path is None:
+                raise ValueError(f"モデルが見つかりません: {name or '(設定のモデル)'} / model not found")
+            runtime = self.stack.enter_context(ModelRuntime(runtime_config(self.ctx.settings)))
+            runtime.load(path)
+            runtime.wait_until_loaded(timeout=300)
         if runtime.state != "ready":
             message = runtime.error.message_ja if runtime.error is not None else runtime.state
             print(f"モデルを使えません（キーワードで続けます）: {message}", file=sys.stderr)
@@ -126,6 +132,16 @@ class _Analysis:
 
     def close(self) -> None:
         self.stack.close()
+
+
+def _server(ctx: Context) -> Any:
+    from desktop.services import server_backend
+    from local_models import ModelError
+
+    try:
+        return server_backend(ctx.settings)
+    except ModelError as exc:
+        raise ValueError(f"{exc.message_ja} / {exc.message_en}") from None
 
 
 def _with_analysis(args: argparse.Namespace, ctx: Context, body: Any) -> int:

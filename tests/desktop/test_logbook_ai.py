@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -21,6 +22,7 @@ from desktop.logbook_insights import LogbookAnalysis
 from desktop.narrative import check_narrative, model_narrative, numbers_in, template_narrative
 from desktop.paths import DataHome
 from desktop.settings import LogbookSettings
+from tests.model_server import model_server  # noqa: F401
 
 TODAY = date(2026, 12, 4)
 REPO = Path(__file__).resolve().parents[2]
@@ -230,3 +232,15 @@ def test_exported_faq_sheet_is_answerable(analysis: LogbookAnalysis, tmp_path: P
         assert hits and hits[0].path.endswith("ログブックFAQ.xlsx") and "翌月10日" in hits[0].text
     finally:
         kbase.close()
+
+
+def test_narrative_through_the_model_server(capsys: pytest.CaptureFixture[str], truth: Planted,
+                                            model_server: Any) -> None:  # noqa: F811
+    """Team mode: `insights narrative --model` uses the shared model server the settings name, not a local file;
+    whatever the (tiny) model writes, what is kept passes the number and citation check."""
+    assert main(["models", "server", model_server.url]) == 0
+    capsys.readouterr()
+    assert main(["insights", "narrative", "--month", "2026-11", "--model", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["findings"] and out["source"] in ("model", "template")
+    assert "Disconnected" in model_server.log_text() or "POST /v1/chat/completions" in model_server.log_text()
