@@ -16,4 +16,5 @@ lint:
 	.venv/bin/ruff check . && .venv/bin/mypy
 
 screenshots:
-	QT_QPA_PLATFORM=offscreen .venv/bin/soumu-desk screenshots docs/screenshots --lang ja
+	# a throwaway data home: the command loads the demo documents and logbook into the home it is given
+	QT_QPA_PLATFORM=offscreen .venv/bin/soumu-desk --home "$$(mktemp -d)" screenshots docs/screenshots --lang ja
