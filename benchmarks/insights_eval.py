@@ -48,15 +48,6 @@ def _open_book(home: Path) -> Any:
     return Logbook.open(DataHome.open(home), LogbookSettings(backup_every_hours=0))
 
 
-def _seed(book: Any, p: Any) -> None:
-    for n in p.notes:
-        book.notes.add(n)
-    for q in p.inquiries:
-        book.inquiries.add(q)
-    for q, hits, at in p.searches:
-        book.searchlog.record(q, hits, at=at)
-
-
 def _group_scores(groups: dict[str, set[str]], themes: list[Any]) -> dict[str, dict[str, float]]:
     out = {}
     for name, ids in groups.items():
@@ -73,7 +64,7 @@ def quality(vectorizer_name: str) -> dict[str, Any]:
 
     p = planted()
     with tempfile.TemporaryDirectory(prefix="insights_eval_") as tmp, _open_book(Path(tmp)) as book:
-        _seed(book, p)
+        p.load_into(book)
         vectorizer = None
         if vectorizer_name == "semantic":
             from desktop.semantic import text_embedder

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from desktop.logbook import Inquiry, Note, Source
 
@@ -183,6 +184,15 @@ class Planted:
     question_groups: dict[str, set[str]] = field(default_factory=dict)  # planted name -> inquiry ids
     recurring: set[str] = field(default_factory=set)  # planted names re-reported after 対応済
     noise_ids: set[str] = field(default_factory=set)
+
+    def load_into(self, book: Any) -> None:
+        """Write the records and searches into ``book`` (a :class:`desktop.logbook.Logbook`)."""
+        for n in self.notes:
+            book.notes.add(n)
+        for q in self.inquiries:
+            book.inquiries.add(q)
+        for query, hits, at in self.searches:
+            book.searchlog.record(query, hits, at=at)
 
 
 def planted(seed: int = 1, end: datetime | None = None, noise_notes: int = 20, noise_questions: int = 12) -> Planted:

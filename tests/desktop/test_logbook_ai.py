@@ -29,20 +29,11 @@ REPO = Path(__file__).resolve().parents[2]
 TINY = sorted((REPO / "local_models" / "models").glob("SmolLM2-135M*.gguf"))
 
 
-def _seed(book: Logbook, p: Planted) -> None:
-    for n in p.notes:
-        book.notes.add(n)
-    for q in p.inquiries:
-        book.inquiries.add(q)
-    for q, hits, at in p.searches:
-        book.searchlog.record(q, hits, at=at)
-
-
 @pytest.fixture
 def truth(data_home: Path) -> Planted:
     p = planted()
     with Logbook.open(DataHome.open(data_home), LogbookSettings(backup_every_hours=0)) as book:
-        _seed(book, p)
+        p.load_into(book)
     return p
 
 

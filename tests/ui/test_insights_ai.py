@@ -20,14 +20,7 @@ pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 
 def seed(services: Services) -> None:
-    p = planted()
-    book = services.logbook
-    for n in p.notes:
-        book.notes.add(n)
-    for q in p.inquiries:
-        book.inquiries.add(q)
-    for q, hits, at in p.searches:
-        book.searchlog.record(q, hits, at=at)
+    planted().load_into(services.logbook)
 
 
 @pytest.fixture
