@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from desktop import insights as ins
 from desktop.insights_store import Doc
 from desktop.logbook_insights import LogbookAnalysis, excerpt, months_back
 
@@ -141,9 +143,8 @@ def _take(text: str, words: Sequence[str]) -> tuple[bool, str]:
 
 
 def _month_bounds(year: int, month: int) -> tuple[str, str]:
-    first = date(year, month, 1)
-    nxt = date(year + (month == 12), month % 12 + 1, 1)
-    return first.isoformat(), (nxt - timedelta(days=1)).isoformat()
+    period = ins.month(f"{year:04d}-{month:02d}")
+    return period.start.isoformat(), period.last_day.isoformat()
 
 
 def _period(text: str, today: date, fiscal_start: int) -> tuple[str, str, str, str]:
@@ -255,10 +256,15 @@ def _topic_words(text: str) -> list[str]:
 
 # ---- answering ---------------------------------------------------------------------------------------
 
+# Each record's terms, per analysis and record version: read once per process, not once per question.
+_RECORD_TERMS: weakref.WeakKeyDictionary[LogbookAnalysis, dict[tuple[str, str], frozenset[str]]] = (
+    weakref.WeakKeyDictionary())
+
+
 class _TopicMatcher:
     """A record is about the topic when each topic word is in its text / place / category (surface or terms)."""
 
-    def __init__(self, words: Sequence[str]) -> None:
+    def __init__(self, words: Sequence[str], analysis: LogbookAnalysis) -> None:
         from kb.analysis import get_analyzer
 
         self.units = []
@@ -268,20 +274,23 @@ class _TopicMatcher:
             terms = {t for u in units for t in u.terms if len(t) > 1 or not t.isascii()}
             self.units.append((_norm(w).lower(), terms))
         self._analyzer = analyzer
-        self._terms: dict[str, set[str]] = {}
+        self._terms = _RECORD_TERMS.setdefault(analysis, {})
 
-    def _record_terms(self, d: Doc) -> tuple[str, set[str]]:
-        body = _norm(" ".join((d.text, d.place, d.category))).lower()
-        terms = self._terms.get(d.key)
+    def _record_terms(self, d: Doc, body: str) -> frozenset[str]:
+        key = (d.key, d.updated_at)
+        terms = self._terms.get(key)
         if terms is None:
-            terms = {t for u in self._analyzer.query_units(body) for t in u.terms}
-            self._terms[d.key] = terms
-        return body, terms
+            terms = frozenset(t for u in self._analyzer.query_units(body) for t in u.terms)
+            self._terms[key] = terms
+        return terms
 
     def __call__(self, d: Doc) -> bool:
         if not self.units:
             return True
-        body, terms = self._record_terms(d)
+        body = _norm(" ".join((d.text, d.place, d.category))).lower()
+        if all(surface in body for surface, _parts in self.units):
+            return True  # every word is there as written: no analysis needed
+        terms = self._record_terms(d, body)
         return all(surface in body or (parts and parts <= terms) for surface, parts in self.units)
 
 
@@ -308,7 +317,7 @@ def ask_logbook(analysis: LogbookAnalysis, question: str, *, fiscal_start: int =
             "質問からは、記録のどの件数や内容を調べればよいか分かりませんでした。場所・部署・話題・期間・"
             "「未対応」「増えた」「何件」などを含めて聞いてください（例: 「会議室についての声で多いのは？」）。",
             [], False, q)
-    topic = _TopicMatcher(q.topic)
+    topic = _TopicMatcher(q.topic, analysis)
     about = [d for d in analysis.docs if topic(d)]
     if q.topic and not about:
         return LogbookAnswer(

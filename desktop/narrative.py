@@ -15,18 +15,18 @@ so the 分析 page and the report can warn before export.
 
 from __future__ import annotations
 
-import calendar
+import bisect
 import logging
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
 from typing import Any
 
+from desktop import insights as ins
 from desktop.faq import faq_candidates
 from desktop.insights_store import load_searches, record_ids
-from desktop.logbook_insights import TRENDS_JA, LogbookAnalysis, _has_japanese
+from desktop.logbook_insights import TRENDS_JA, LogbookAnalysis, _has_japanese, months_back
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +64,11 @@ def _cite(ids: Sequence[str], limit: int = 3) -> str:
     return " ".join(f"#{i[:8]}" for i in list(ids)[:limit])
 
 
-def _month_bounds(month: str) -> tuple[str, str]:
-    y, m = int(month[:4]), int(month[5:7])
-    return f"{month}-01", f"{month}-{calendar.monthrange(y, m)[1]:02d}"
-
-
 def findings(analysis: LogbookAnalysis, month: str) -> list[Finding]:
     """The month's findings (``YYYY-MM``), most telling first, at most :data:`MAX_FINDINGS`."""
     analysis.ensure()
-    first, last = _month_bounds(month)
+    period = ins.month(month)
+    first, last = period.start.isoformat(), period.last_day.isoformat()
     out: list[Finding] = []
     mm = int(month[5:7])
 
@@ -122,7 +118,7 @@ def findings(analysis: LogbookAnalysis, month: str) -> list[Finding]:
             f"「{c.question}」と同じ趣旨の問い合わせが{c.count}件あり、FAQに載せる候補です [{c.key}]。",
             [c.key], [c.count], [c.question]))
 
-    unanswered = [s for s in load_searches(analysis.book, first, _next_day(last)) if s.unanswered]
+    unanswered = [s for s in load_searches(analysis.book, first, period.end.isoformat()) if s.unanswered]
     if unanswered:
         counts: dict[str, list[str]] = {}
         for s in unanswered:
@@ -143,15 +139,7 @@ def _finding(kind: str, text: str, cites: list[str], numbers: list[int], names: 
 
 
 def _last_months(month: str, n: int) -> list[str]:
-    from desktop.logbook_insights import months_back
-
     return [months_back(month, i) for i in range(n)]
-
-
-def _next_day(day: str) -> str:
-    from datetime import timedelta
-
-    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
 def template_narrative(analysis: LogbookAnalysis, month: str) -> Narrative:
@@ -173,37 +161,52 @@ def cited(text: str) -> list[str]:
     return out
 
 
-def resolve_cite(token: str, themes: set[str], ids: Sequence[str]) -> str | None:
-    """The theme ID or the one full record ID ``token`` names, else None (unknown, or ambiguous)."""
-    if token in themes:
-        return token
-    if token.startswith("#") and len(token) >= 7:
-        hits = [i for i in ids if i.startswith(token[1:])]
-        return hits[0] if len(hits) == 1 else None
-    return None
+@dataclass(frozen=True)
+class Citable:
+    """What a narrative may cite: the theme IDs and every record ID (sorted, for prefix lookup). Read once per
+    narrative (:meth:`of`), not once per check: the 分析 page checks the text on every keystroke."""
+
+    themes: frozenset[str]
+    ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, analysis: LogbookAnalysis) -> Citable:
+        analysis.ensure()
+        return cls(frozenset(_theme_ids(analysis)), tuple(sorted(record_ids(analysis.book))))
+
+    def resolve(self, token: str) -> str | None:
+        """The theme ID or the one full record ID ``token`` names, else None (unknown, or ambiguous)."""
+        if token in self.themes:
+            return token
+        if token.startswith("#") and len(token) >= 7:
+            prefix = token[1:]
+            at = bisect.bisect_left(self.ids, prefix)
+            hits = [i for i in self.ids[at : at + 2] if i.startswith(prefix)]
+            return hits[0] if len(hits) == 1 else None
+        return None
 
 
-def check_sentence(text: str, allowed: set[int | float], themes: set[str], ids: Sequence[str]) -> list[str]:
+def check_sentence(text: str, allowed: set[int | float], citable: Citable) -> list[str]:
     """Problems with one sentence: numbers that are not figures, citations that name nothing."""
     problems = [f"数値「{n:g}」は集計にありません / {n:g} is not a computed figure"
                 for n in numbers_in(text) if n not in allowed]
     problems += [f"引用「{c}」に当たる記録・テーマがありません / {c} names no record or theme"
-                 for c in cited(text) if resolve_cite(c, themes, ids) is None]
+                 for c in cited(text) if citable.resolve(c) is None]
     return problems
 
 
-def check_narrative(analysis: LogbookAnalysis, narrative: Narrative, text: str | None = None) -> list[str]:
-    """Check edited text (one finding per line) against the narrative's figures and the logbook's IDs."""
-    analysis.ensure()
-    themes = _theme_ids(analysis)
-    ids = list(record_ids(analysis.book))
+def check_narrative(analysis: LogbookAnalysis, narrative: Narrative, text: str | None = None,
+                    citable: Citable | None = None) -> list[str]:
+    """Check edited text (one finding per line) against the narrative's figures and the logbook's IDs
+    (``citable``: pass the one read for this narrative to check again without reading the logbook)."""
+    citable = citable if citable is not None else Citable.of(analysis)
     allowed = _allowed(narrative.month, [n for f in narrative.findings for n in f.numbers])
     lines = (text if text is not None else narrative.to_text()).splitlines()
     problems: list[str] = []
     for i, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        problems += [f"{i}行目: {p}" for p in check_sentence(line, allowed, themes, ids)]
+        problems += [f"{i}行目: {p}" for p in check_sentence(line, allowed, citable)]
         if not cited(line):
             problems.append(f"{i}行目: 根拠（[T…] や [#…]）がありません / line {i} cites nothing")
     return problems
@@ -262,14 +265,13 @@ def model_narrative(analysis: LogbookAnalysis, runtime: Any, month: str, timeout
     sentences = raw.get("sentences") if isinstance(raw, dict) else None
     if not isinstance(sentences, list) or len(sentences) != len(base.findings):
         return base
-    themes = _theme_ids(analysis)
-    ids = list(record_ids(analysis.book))
+    citable = Citable.of(analysis)
     out = Narrative(month, [], "model")
     for f, s in zip(base.findings, sentences, strict=True):
         sentence = CITE_RE.sub("", str(s)).strip()
         allowed = _allowed(month, f.numbers)
-        text = f"{sentence} [{' '.join(c if c in themes else '#' + c[:8] for c in f.cites)}]"
-        if not _has_japanese(sentence) or check_sentence(text, allowed, themes, ids):
+        text = f"{sentence} [{' '.join(c if c in citable.themes else '#' + c[:8] for c in f.cites)}]"
+        if not _has_japanese(sentence) or check_sentence(text, allowed, citable):
             out.replaced += 1
             text = f.template
         out.findings.append(Finding(f.kind, text, f.cites, f.numbers, f.template))
@@ -279,6 +281,7 @@ def model_narrative(analysis: LogbookAnalysis, runtime: Any, month: str, timeout
 
 
 __all__ = [
+    "Citable",
     "Finding",
     "Narrative",
     "check_narrative",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ class Reading:
     narrative: Any = None
     month: str = ""
     kinds: dict[str, str] = field(default_factory=dict)  # record id → "note" | "inquiry"
+    citable: Any = None  # desktop.narrative.Citable: what the findings may cite, read once per refresh
 
 
 def id_links(ids: list[str], kinds: dict[str, str], limit: int = 12) -> str:
@@ -68,8 +70,6 @@ def id_links(ids: list[str], kinds: dict[str, str], limit: int = 12) -> str:
 
 def link_cites(text: str, kinds: dict[str, str]) -> str:
     """Narrative/answer text with its ``#1a2b3c4d`` citations as links."""
-    import re
-
     full = {i[:8]: i for i in kinds}
 
     def sub(m: re.Match[str]) -> str:
@@ -294,11 +294,11 @@ class LogbookReading(QWidget):
 
     def _collect(self, month: str) -> Reading:
         from desktop.faq import faq_candidates
-        from desktop.narrative import template_narrative
+        from desktop.narrative import Citable, template_narrative
 
         a = self.analysis
         return Reading(a.themes(), a.recurring(), faq_candidates(a), template_narrative(a, month), month,
-                       {d.id: d.kind for d in a.docs})
+                       {d.id: d.kind for d in a.docs}, Citable.of(a))
 
     def _progress(self, step: Any) -> None:
         stage, done, total = step
@@ -478,14 +478,13 @@ class LogbookReading(QWidget):
             return
         from desktop.narrative import check_narrative
 
-        problems = check_narrative(self.analysis, self.narrative, self.narrative_edit.toPlainText())
+        problems = check_narrative(self.analysis, self.narrative, self.narrative_edit.toPlainText(),
+                                   self.reading.citable)
         self.narrative_check.setText(
             ("⚠ " + "<br>⚠ ".join(html.escape(p) for p in problems[:5])) if problems else t("✓ 数値と引用は集計と一致しています"))
 
     def _update_links(self) -> None:
         """The records the findings cite, as links (the text itself is in the editor above)."""
-        import re
-
         shorts = list(dict.fromkeys(re.findall(r"#([0-9a-f]{8})", self.narrative_edit.toPlainText())))
         self.narrative_links.setText(
             (t("根拠の記録:") + " " + link_cites(" ".join(f"#{x}" for x in shorts), self.reading.kinds))
