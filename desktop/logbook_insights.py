@@ -202,6 +202,7 @@ class LogbookAnalysis:
         self._lexicon: LexicalVectorizer | None = None  # keywords (when the vectoriser is not lexical)
         self._by_theme: dict[int, list[Doc]] = {}
         self._keyword_labels: dict[int, str] = {}
+        self._memo: dict[tuple[Any, ...], Any] = {}  # themes()/recurring() until the next refresh
         self._unsaved = 0
         self._saved_at = time.monotonic()
         self._saved_model: ThemeModel | None = None
@@ -243,6 +244,7 @@ class LogbookAnalysis:
         self.model = model
         self._by_theme = self._group(model, self.docs)
         self._keyword_labels = {}
+        self._memo = {}
         labelled = (yield from self._label(model, cancel)) if labels else 0
         check_cancel(cancel)
         self._unsaved += changed + removed
@@ -475,6 +477,12 @@ class LogbookAnalysis:
 
         ``kind``: ``"note"`` or ``"inquiry"`` to count only those records."""
         self.ensure()
+        key = ("themes", date_from, date_to, min_count, kind, self.today)
+        if key not in self._memo:  # the page, the FAQ candidates and the narrative ask for the same lists
+            self._memo[key] = self._themes(date_from, date_to, min_count, kind)
+        return list(self._memo[key])
+
+    def _themes(self, date_from: str, date_to: str, min_count: int, kind: str) -> list[Theme]:
         model = self.model
         assert model is not None
         groups: dict[int, list[Doc]] = defaultdict(list)
@@ -533,6 +541,12 @@ class LogbookAnalysis:
         """The same problem at the same place reported again after a note of it was marked 対応済, or
         reported by ``several`` departments or more. "Same problem" = same theme (two notes suffice)."""
         self.ensure()
+        key = ("recurring", several)
+        if key not in self._memo:
+            self._memo[key] = self._recurring(several)
+        return list(self._memo[key])
+
+    def _recurring(self, several: int) -> list[RecurringIssue]:
         model = self.model
         assert model is not None
         groups: dict[tuple[int, str], list[Doc]] = defaultdict(list)
