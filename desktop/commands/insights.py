@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from desktop.commands.log import _run
+from desktop.commands.log import with_logbook
 from desktop.context import Context
 from desktop.logbook import Logbook
 
@@ -79,7 +79,7 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
-class _Analysis:
+class AnalysisOpener:
     """Opens the analysis with the vectoriser and model the flags ask for; closes the model afterwards."""
 
     def __init__(self, ctx: Context, args: argparse.Namespace) -> None:
@@ -145,7 +145,7 @@ def _server(ctx: Context) -> Any:
 
 
 def _with_analysis(args: argparse.Namespace, ctx: Context, body: Any) -> int:
-    opener = _Analysis(ctx, args)
+    opener = AnalysisOpener(ctx, args)
 
     def action(book: Logbook, a: argparse.Namespace) -> int:
         try:
@@ -153,7 +153,7 @@ def _with_analysis(args: argparse.Namespace, ctx: Context, body: Any) -> int:
         finally:
             opener.close()
 
-    return _run(action, args, ctx)
+    return with_logbook(action, args, ctx)
 
 
 def _themes(args: argparse.Namespace, ctx: Context) -> int:

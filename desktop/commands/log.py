@@ -183,7 +183,7 @@ def _show_recovery_key(key: str, storage: str, reason: str | None) -> None:
     )
 
 
-def _run(action: Any, args: argparse.Namespace, ctx: Context) -> int:
+def with_logbook(action: Any, args: argparse.Namespace, ctx: Context) -> int:
     """Open the logbook, run ``action(book, args)``, and turn known errors into messages + exit codes."""
     try:
         with _open(ctx) as book:
@@ -223,7 +223,7 @@ def _add_note(args: argparse.Namespace, ctx: Context) -> int:
             print(note.id)
         return 0
 
-    return _run(action, args, ctx)
+    return with_logbook(action, args, ctx)
 
 
 def _add_inquiry(args: argparse.Namespace, ctx: Context) -> int:
@@ -242,7 +242,7 @@ def _add_inquiry(args: argparse.Namespace, ctx: Context) -> int:
             print(inquiry.id)
         return 0
 
-    return _run(action, args, ctx)
+    return with_logbook(action, args, ctx)
 
 
 def _list(args: argparse.Namespace, ctx: Context) -> int:
@@ -262,7 +262,7 @@ def _list(args: argparse.Namespace, ctx: Context) -> int:
         _err(f"{len(records)}件 / {len(records)} record(s)")
         return 0
 
-    return _run(action, args, ctx)
+    return with_logbook(action, args, ctx)
 
 
 def _one_line(text: str, width: int = 60) -> str:
@@ -286,7 +286,7 @@ def _export(args: argparse.Namespace, ctx: Context) -> int:
                  f"{result.replaced_cells} cell(s) had characters replaced by '?'")
         return 0
 
-    return _run(action, args, ctx)
+    return with_logbook(action, args, ctx)
 
 
 def _import(args: argparse.Namespace, ctx: Context) -> int:
@@ -303,7 +303,7 @@ def _import(args: argparse.Namespace, ctx: Context) -> int:
         )
         return 0
 
-    return _run(action, args, ctx)
+    return with_logbook(action, args, ctx)
 
 
 def _backup(args: argparse.Namespace, ctx: Context) -> int:
@@ -313,7 +313,7 @@ def _backup(args: argparse.Namespace, ctx: Context) -> int:
         _err(f"バックアップしました(暗号化済み) / encrypted backup written: {path.name}")
         return 0
 
-    return _run(action, args, ctx)
+    return with_logbook(action, args, ctx)
 
 
 def _restore(args: argparse.Namespace, ctx: Context) -> int:
@@ -324,7 +324,7 @@ def _restore(args: argparse.Namespace, ctx: Context) -> int:
             _err(f"復元前のログブックは {safety} に保存しました / the previous logbook was kept as {safety}")
         return 0
 
-    return _run(action, args, ctx)
+    return with_logbook(action, args, ctx)
 
 
 def _recover(args: argparse.Namespace, ctx: Context) -> int:
@@ -368,7 +368,7 @@ def _demo(args: argparse.Namespace, ctx: Context) -> int:
                  "sample data of a fictional company; `soumu-desk log demo --remove` removes it")
         return 0
 
-    return _run(action, args, ctx)
+    return with_logbook(action, args, ctx)
 
 
 def _report(args: argparse.Namespace, ctx: Context) -> int:
@@ -380,4 +380,4 @@ def _report(args: argparse.Namespace, ctx: Context) -> int:
         _err(f"月次報告を書きました / report written: {path}")
         return 0
 
-    return _run(action, args, ctx)
+    return with_logbook(action, args, ctx)

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from desktop.commands.insights import _Analysis
-from desktop.commands.log import _run
+from desktop.commands.insights import AnalysisOpener
+from desktop.commands.log import with_logbook
 from desktop.context import Context
 from desktop.logbook import Logbook
 
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     def action(book: Logbook, a: argparse.Namespace) -> int:
         parse_month(a.month)
-        opener = _Analysis(ctx, a)
+        opener = AnalysisOpener(ctx, a)
         try:
             analysis = opener(book)
             narrative = (model_narrative(analysis, analysis.runtime, a.month) if analysis.runtime is not None
@@ -51,4 +51,4 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             sys.stdout.write(report.to_markdown() + "\n")
         return 0
 
-    return _run(action, args, ctx)
+    return with_logbook(action, args, ctx)
