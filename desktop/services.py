@@ -6,7 +6,9 @@ Nothing here imports Qt. The window must appear at once, so everything slow is d
   team mode (``model.backend = "server"``), :class:`local_models.server_backend.ServerBackend` connects to the
   team's model server in the background;
 * the logbook is opened on first use, because its key may need a passphrase that only the UI can ask for —
-  the UI sets :attr:`Services.ask_passphrase` before it touches :attr:`Services.logbook`.
+  the UI sets :attr:`Services.ask_passphrase` before it touches :attr:`Services.logbook`. In team mode
+  (``team.url`` set by `team connect` or the 設定 page) it is the team logbook on PostgreSQL with this PC's
+  encrypted copy (:class:`desktop.logbook.team_book.TeamBook`); the same interface either way.
 """
 
 from __future__ import annotations
@@ -52,8 +54,16 @@ def server_backend(settings: Settings) -> ServerBackend | None:
 
 def allowed_hosts(settings: Settings) -> set[tuple[str, int]]:
     """The (host, port) pairs the app may connect to (DESIGN.md §7): none in single-PC mode; in team mode
-    the hosts the user configured (the model server)."""
+    the hosts the user configured (the team logbook's PostgreSQL server, the model server)."""
     hosts: set[tuple[str, int]] = set()
+    if settings.team.url.strip():
+        from desktop.secrets import SecretsError
+
+        with contextlib.suppress(SecretsError, ValueError):  # a URL we cannot read is never connected to
+            from desktop.logbook.pg_connect import TeamTarget
+
+            target, _password = TeamTarget.parse(settings.team.url)
+            hosts.add((target.host, int(target.port)))
     if settings.model.uses_server():
         from local_models import ModelError
         from local_models.server_backend import server_host
@@ -412,11 +422,14 @@ class Services:
         """
         with self._logbook_lock:
             if self._logbook is None:
-                from desktop.logbook import Logbook
+                from desktop.logbook.team_book import TeamBook, open_configured
 
-                book = Logbook.open(self.home, self.settings.logbook, keys=self.key_manager())
+                book = open_configured(self.home, self.settings, keys=self.key_manager(),
+                                       ask_passphrase=self.ask_passphrase)
                 if book.recovery_key:
                     self.recovery_key_shown = book.recovery_key
+                if isinstance(book, TeamBook):
+                    book.start_following()  # the copy catches up, then follows other PCs (own thread)
                 self._logbook = book
             return self._logbook
 
@@ -426,6 +439,8 @@ class Services:
         Returns the safety copy of the state before the restore."""
         with self._logbook_lock:
             book = self.logbook_unlocked()
+            if book.is_team:
+                return book.restore(source)  # refuses, saying why: the server's administrator restores
             try:
                 return book.restore(source)
             finally:

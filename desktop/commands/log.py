@@ -32,7 +32,9 @@ from desktop.logbook import (
 )
 from desktop.logbook.backup import RestoreError
 from desktop.logbook.db import LogbookDB
+from desktop.logbook.pg_schema import SchemaError
 from desktop.logbook.records import split_tags
+from desktop.logbook.store import StoreError
 from desktop.secrets import KeyManager, SecretsError
 
 HELP = COMMAND_HELP["log"]
@@ -158,7 +160,13 @@ def _err(message: str) -> None:
 
 
 def _open(ctx: Context) -> Logbook:
-    book = Logbook.open(ctx.home, ctx.settings.logbook)
+    """This PC's logbook, or in team mode the team's (its copy brought up to date for the analysis)."""
+    from desktop.logbook.team_book import TeamBook, open_configured
+
+    book = open_configured(ctx.home, ctx.settings)
+    if isinstance(book, TeamBook) and book.sync_quietly() is None:
+        _err(f"{book.state.problem_ja}: このPCにある最後のコピーを読み取り専用で使います / {book.state.problem_en}: "
+             "reading this PC's last copy (read-only)")
     if book.recovery_key:
         _show_recovery_key(book.recovery_key, book.key_info.storage, book.key_info.fallback_reason)
     return book
@@ -194,8 +202,8 @@ def with_logbook(action: Any, args: argparse.Namespace, ctx: Context) -> int:
     except (ValidationError, ValueError) as exc:
         _err(str(exc))
         return 2
-    except (RestoreError, RuntimeError) as exc:  # RuntimeError: a logbook from a newer version
-        _err(str(exc))
+    except (RestoreError, RuntimeError, StoreError, SchemaError) as exc:  # RuntimeError: a logbook from a newer version
+        _err(str(exc))  # StoreError: team mode (server down, a conflict, managers only, …)
         return 1
     except OSError as exc:
         _err(f"ファイルを読み書きできません / file error: {exc}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import psycopg
@@ -23,11 +23,13 @@ from desktop.logbook.pg_schema import CHANNEL
 
 log = logging.getLogger(__name__)
 
+StateCallback = Callable[[bool, "TeamConnectError | None"], None]
+
 
 @dataclass(frozen=True)
 class Change:
     """``kind``: notes / inquiries / categories / places, or ``*`` (reload everything);
-    ``op``: insert / update / delete / resync; ``by``: the login role that made the change."""
+    ``op``: insert / update / delete / resync (or idle, see :meth:`ChangeListener.changes`); ``by``: the login role that made the change."""
 
     kind: str
     op: str
@@ -54,7 +56,13 @@ class ChangeListener:
         self.poll_s = poll_s
         self.ready = threading.Event()  # set once LISTEN is in force (tests wait for it)
 
-    def changes(self, stop: threading.Event) -> Iterator[Change]:
+    def changes(
+        self, stop: threading.Event, *, on_state: StateCallback | None = None, idle: bool = False
+    ) -> Iterator[Change]:
+        """Yield changes until ``stop`` is set. ``on_state(listening, problem)`` hears when LISTEN is in force
+        (``True, None``) and when the server is lost or cannot be reached (``False, error or None``). With
+        ``idle``, a quiet ``poll_s`` after some changes yields ``Change("*", "idle")``: the moment to act on
+        a burst of changes at once."""
         pause = 1.0
         first = True
         while not stop.is_set():
@@ -62,23 +70,36 @@ class ChangeListener:
                 conn = connect(self.target, self._password, autocommit=True)
             except TeamConnectError as exc:
                 log.warning("change listener: cannot connect (%s); retrying in %.0f s", exc.en, pause)
+                if on_state is not None:
+                    on_state(False, exc)
                 stop.wait(pause)
                 pause = min(pause * 2, 30.0)
                 continue
             try:
                 conn.execute(f"LISTEN {CHANNEL}")
                 self.ready.set()
+                if on_state is not None:
+                    on_state(True, None)
                 if not first:
                     yield Change("*", "resync")
                 first = False
                 pause = 1.0
+                busy = False
                 while not stop.is_set():
+                    quiet = True
                     for note in conn.notifies(timeout=self.poll_s):
+                        quiet = False
+                        busy = True
                         yield parse(note.payload)
                         if stop.is_set():
                             break
+                    if idle and quiet and busy:
+                        busy = False
+                        yield Change("*", "idle")
             except psycopg.OperationalError as exc:
                 log.warning("change listener: connection lost (%s); reconnecting", type(exc).__name__)
                 self.ready.clear()
+                if on_state is not None:
+                    on_state(False, None)
             finally:
                 conn.close()

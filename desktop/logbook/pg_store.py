@@ -391,6 +391,11 @@ class _PgRecords(Generic[R]):
         with self._db.tx() as conn:
             return {r[0] for r in conn.execute(f"SELECT id FROM {self.kind}")}
 
+    def versions(self) -> dict[str, int]:
+        """Every record's id → its version: what a PC's copy compares to know what changed (one query)."""
+        with self._db.tx() as conn:
+            return {r[0]: int(r[1]) for r in conn.execute(f"SELECT id, version FROM {self.kind}")}
+
     def list(self, filters: Filters | None = None) -> list[R]:
         return list(self.iter(filters))
 
@@ -643,8 +648,8 @@ class TeamLogbook:
     """The team logbook on one PostgreSQL server: ``notes``, ``inquiries``, ``lists`` (the store protocols),
     export and import like :class:`desktop.logbook.Logbook`, and :meth:`status`.
 
-    Not here (yet): the search log, the prompt library and the insights cache stay in each PC's
-    SQLCipher file.
+    Not here: the search log, the prompt library and the insights cache stay in each PC's encrypted copy
+    (desktop/logbook/team_book.py), beside the copy of the team's records that the analysis reads.
     """
 
     def __init__(self, db: PgDatabase) -> None:

@@ -20,6 +20,7 @@ from desktop.logbook.prompts import PromptLibrary
 from desktop.logbook.records import Filters, Inquiry, Note
 from desktop.logbook.repository import InquiryRepository, ListsRepository, NoteRepository, check_kind
 from desktop.logbook.searchlog import SearchLog
+from desktop.logbook.store import ListsStore, NoteStore, RecordStore
 from desktop.logbook.xlsxio import export_xlsx, read_xlsx
 from desktop.paths import DataHome
 from desktop.secrets import AskPassphrase, KeyManager, KeyMissingError, UnlockedKey
@@ -46,19 +47,25 @@ class ImportResult:
 class Logbook:
     """Inquiries, floor notes, lists, search log and prompt library in one encrypted file.
 
+    ``is_team`` is true for :class:`desktop.logbook.team_book.TeamBook`, the team logbook on PostgreSQL.
+
     Attributes: ``notes`` (:class:`NoteRepository`), ``inquiries`` (:class:`InquiryRepository`),
     ``lists`` (categories, places, suggestions), ``searchlog``, ``prompts``;
     ``recovery_key`` is set only when this open created the key — show it once.
     """
+
+    is_team = False
 
     def __init__(self, db: LogbookDB, settings: LogbookSettings, backups_dir: Path, key: UnlockedKey) -> None:
         self.db = db
         self.settings = settings
         self.backups_dir = backups_dir
         self.key_info = key
-        self.lists = ListsRepository(db)
-        self.notes = NoteRepository(db, self.lists)
-        self.inquiries = InquiryRepository(db, self.lists)
+        lists = ListsRepository(db)
+        # typed as the store protocols: in team mode (desktop/logbook/team_book.py) they are the server's
+        self.lists: ListsStore = lists
+        self.notes: NoteStore = NoteRepository(db, lists)
+        self.inquiries: RecordStore[Inquiry] = InquiryRepository(db, lists)
         self.searchlog = SearchLog(db)
         self.prompts = PromptLibrary(db)
 

@@ -80,6 +80,7 @@ class PgCluster:
     _uid: int | None = None
     _gid: int | None = None
     log: Path = field(init=False)
+    _opts: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         self.log = self.root / "server.log"
@@ -135,11 +136,20 @@ class PgCluster:
         ]
         if not self.durable:  # tests: nothing here must survive a crash
             opts += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
-        done = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", " ".join(opts), "-w", "-t", "60",
+        self._opts = " ".join(opts)
+        self.resume()
+
+    def resume(self) -> None:
+        """Start the server (again, after :meth:`pause`) on the same port with the same data."""
+        done = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", self._opts, "-w", "-t", "60",
                          "start")
         if done.returncode != 0:
             tail = self.log.read_text(errors="replace")[-800:] if self.log.exists() else done.stderr
             raise ClusterUnavailableError(f"pg_ctl start failed: {tail.strip()}")
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data (tests of "the server is down")."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop")
 
     def stop(self) -> None:
         if self.data.exists():

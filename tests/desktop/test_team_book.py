@@ -1,0 +1,202 @@
+"""The app in team mode (desktop/logbook/team_book.py, desktop/services.py): the team logbook on a real
+PostgreSQL (tests/desktop/pg_cluster.py) through the same interface the pages use, this PC's copy for the
+analysis and for reading while the server is down, writes refused plainly then."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.context import Context
+from desktop.insights import Insights, month
+from desktop.logbook import Logbook, Note, Prompt
+from desktop.logbook.pg_connect import TeamPasswords, TeamTarget
+from desktop.logbook.records import Filters, Inquiry
+from desktop.logbook.store import ConflictError
+from desktop.logbook.team_book import ServerDownError, TeamBook, TeamNotAvailableError, open_configured
+from desktop.paths import DataHome
+from desktop.services import Services, allowed_hosts
+from tests.desktop.pg_cluster import PgCluster
+from tests.desktop.pg_fixtures import TeamServer, password_of
+
+
+def connect_home(home: Path, server: TeamServer, user: str) -> Context:
+    """What `team connect` leaves behind: the URL (no password) in settings, the password in the keyring."""
+    ctx = Context.open(home)
+    target, _ = TeamTarget.parse(server.url(user, with_password=False))
+    TeamPasswords(ctx.home.root).save(target, password_of(user))
+    ctx.settings.team.url = target.url
+    ctx.settings.kb.watch = False
+    ctx.save_settings()
+    return ctx
+
+
+@pytest.fixture
+def two_pcs(team_server: TeamServer, tmp_path: Path) -> Iterator[tuple[Services, Services]]:
+    a = Services(connect_home(tmp_path / "pc_a", team_server, "alice"))
+    b = Services(connect_home(tmp_path / "pc_b", team_server, "bob"))
+    try:
+        yield a, b
+    finally:
+        a.close()
+        b.close()
+
+
+def test_services_open_the_team_logbook_when_the_settings_say_so(two_pcs: tuple[Services, Services]) -> None:
+    a, b = two_pcs
+    book_a, book_b = a.logbook, b.logbook
+    assert isinstance(book_a, TeamBook) and book_a.is_team and book_a.state.online
+    saved = book_a.notes.add(Note(text="PC-Aの声: 2階の給湯室で水漏れ", place="給湯室", category="設備・備品"))
+    assert saved.created_by == "alice" and saved.version >= 1
+    book_b.inquiries.add(Inquiry(question="PC-Bの問い合わせ: 慶弔休暇は何日？", channel="電話"))
+    # the same calls the pages make, on either PC, see the whole team's records
+    for book in (book_a, book_b):
+        assert [n.text[:4] for n in book.notes.list(Filters(text="水漏れ"))] == ["PC-A"]
+        assert book.inquiries.count() == 1 and book.notes.count() == 1
+        assert "給湯室" in book.lists.suggestions("place", "notes")
+    assert book_b.notes.get(saved.id) is not None and book_b.notes.get(saved.id).created_by == "alice"  # type: ignore[union-attr]
+    # this PC's own logbook file was not written: the records are on the server (and in the copy)
+    assert not a.home.logbook_file.exists()
+
+
+def test_the_analysis_reads_the_whole_team_from_this_pcs_copy(two_pcs: tuple[Services, Services]) -> None:
+    a, b = two_pcs
+    book_a, book_b = a.logbook, b.logbook
+    for text, place in (("会議室Aが寒い", "会議室A"), ("会議室Aの空調が止まる", "会議室A"), ("倉庫が暗い", "倉庫")):
+        book_b.notes.add(Note(text=text, place=place, category="空調・照明・騒音", occurred_at="2026-11-10T10:00:00"))
+    assert isinstance(book_a, TeamBook)
+    result = book_a.sync()
+    assert result.fetched["notes"] == 3 and result.changed_kinds == {"notes"}
+    counts = {c.key: c.count for c in Insights(book_a, 4).notes_by("place", month("2026-11"))}
+    assert counts == {"会議室A": 2, "倉庫": 1}
+    # a second sync fetches nothing; a note deleted on the server (a manager) leaves the copy too
+    assert book_a.sync().changed_kinds == set()
+    with TeamBook.open_team(DataHome.open(a.home.root.parent / "pc_c"),
+                            TeamTarget.parse(a.settings.team.url.replace("alice", "carol"))[0],
+                            password_of("carol")) as manager:
+        victim = manager.notes.list(Filters(text="倉庫"))[0]
+        assert manager.notes.delete(victim.id)
+    assert book_a.sync().removed["notes"] == 1
+    assert {c.key for c in Insights(book_a, 4).notes_by("place", month("2026-11"))} == {"会議室A"}
+
+
+def test_a_conflicting_edit_through_the_app_is_caught_with_both_versions(two_pcs: tuple[Services, Services]) -> None:
+    a, b = two_pcs
+    note = a.logbook.notes.add(Note(text="エレベーターの異音"))
+    mine = b.logbook.notes.get(note.id)
+    theirs = a.logbook.notes.get(note.id)
+    assert mine is not None and theirs is not None
+    theirs.status = "対応中"
+    a.logbook.notes.update(theirs)
+    mine.text = "エレベーターの異音(3号機)"
+    with pytest.raises(ConflictError) as caught:
+        b.logbook.notes.update(mine)
+    assert caught.value.mine.text.endswith("(3号機)") and caught.value.theirs.status == "対応中"
+    assert caught.value.theirs.updated_by == "alice"
+    assert a.logbook.notes.get(note.id).text == "エレベーターの異音"  # type: ignore[union-attr]  # nothing lost
+
+
+def test_other_pcs_changes_reach_this_pc_and_it_is_told(two_pcs: tuple[Services, Services]) -> None:
+    a, b = two_pcs
+    book_a = a.logbook
+    assert isinstance(book_a, TeamBook)
+    told: list[set[str]] = []
+    arrived = threading.Event()
+
+    def changed(kinds: set[str]) -> None:
+        told.append(kinds)
+        if "notes" in kinds and book_a.copy_notes.count() == 1:
+            arrived.set()
+
+    book_a.on_change(changed)
+    book_a.start_following(debounce_s=0.2)
+    try:
+        b.logbook.notes.add(Note(text="PC-Bから: 駐車場の照明が切れている"))
+        assert arrived.wait(20), f"this PC was not told of the other PC's note (told: {told})"
+        assert book_a.copy_notes.list()[0].text.startswith("PC-Bから")
+    finally:
+        book_a.stop_following()
+
+
+def test_while_the_server_is_down_pages_read_the_copy_and_saving_says_why(
+    pg_cluster: PgCluster, two_pcs: tuple[Services, Services], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import desktop.logbook.team_book as team_book
+
+    monkeypatch.setattr(team_book, "RETRY_AFTER_S", 0.0)
+    a, _b = two_pcs
+    book = a.logbook
+    assert isinstance(book, TeamBook)
+    first = book.notes.add(Note(text="停止前の記録: 玄関の自動ドアが重い", place="玄関"))
+    pg_cluster.pause()
+    try:
+        listed = book.notes.list()  # no exception: the last copy, with who wrote it
+        assert [n.id for n in listed] == [first.id] and listed[0].created_by == "alice"
+        assert not book.state.online and "接続できません" in book.state.problem_ja
+        assert book.lists.places() == ["玄関"] or "玄関" in book.lists.suggestions("place")
+        with pytest.raises(ServerDownError) as refused:
+            book.notes.add(Note(text="停止中の記録"))
+        assert "保存できません" in refused.value.ja and "nothing was saved" in refused.value.en
+        assert book.copy_notes.count() == 1  # nothing written on this PC alone
+    finally:
+        pg_cluster.resume()
+    assert len(book.notes.list()) == 1 and book.state.online  # back: the server answers again
+    book.notes.add(Note(text="再開後の記録"))
+    assert book.notes.count() == 2
+
+
+def test_a_pc_that_cannot_reach_the_server_at_start_opens_read_only(team_server: TeamServer, tmp_path: Path) -> None:
+    ctx = connect_home(tmp_path / "pc", team_server, "alice")
+    with open_configured(ctx.home, ctx.settings) as book:  # the copy is made and filled
+        assert isinstance(book, TeamBook)
+        book.notes.add(Note(text="最初の記録"))
+    ctx.settings.team.url = ctx.settings.team.url.replace(f":{team_server.cluster.port}/", ":1/")
+    TeamPasswords(ctx.home.root).save(TeamTarget.parse(ctx.settings.team.url)[0], password_of("alice"))
+    # another copy (another server address), so nothing here yet; the point: opening does not fail
+    with open_configured(ctx.home, ctx.settings) as book:
+        assert isinstance(book, TeamBook) and not book.state.online
+        assert book.notes.list() == []
+        with pytest.raises(ServerDownError):
+            book.notes.add(Note(text="x"))
+
+
+def test_this_pcs_prompt_library_comes_along_and_restore_is_refused_plainly(
+    team_server: TeamServer, tmp_path: Path
+) -> None:
+    ctx = connect_home(tmp_path / "pc", team_server, "alice")
+    with Logbook.open(ctx.home) as own:
+        own.prompts.add(Prompt(title="議事録の要約", text="次の議事録を3行で要約してください"))
+    with open_configured(ctx.home, ctx.settings) as book:
+        assert [p.title for p in book.prompts.list()] == ["議事録の要約"]
+        book.searchlog.record("慶弔休暇", 3, kind="search")  # per PC, in the copy's file
+        with pytest.raises(TeamNotAvailableError) as refused:
+            book.restore(tmp_path / "whatever.db")
+        assert "pg_dump" in refused.value.ja
+
+
+def test_team_mode_allows_the_configured_database_host(team_server: TeamServer, tmp_path: Path) -> None:
+    ctx = connect_home(tmp_path / "pc", team_server, "alice")
+    assert allowed_hosts(ctx.settings) == {("127.0.0.1", team_server.cluster.port)}
+    ctx.settings.team.url = ""
+    assert allowed_hosts(ctx.settings) == set()
+
+
+def test_the_log_and_insights_commands_use_the_team_logbook(
+    two_pcs: tuple[Services, Services], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from desktop.cli import main
+
+    a, b = two_pcs
+    b.logbook.notes.add(Note(text="PC-Bの声: 食堂の椅子が壊れている", place="食堂", occurred_at="2026-11-05T12:00:00"))
+    home = str(a.home.root)
+    assert main(["--home", home, "log", "add", "note", "--text", "CLIから: 食堂が暑い", "--place", "食堂"]) == 0
+    capsys.readouterr()
+    assert main(["--home", home, "log", "list", "notes", "--json"]) == 0
+    texts = {n["text"] for n in json.loads(capsys.readouterr().out)}
+    assert texts == {"PC-Bの声: 食堂の椅子が壊れている", "CLIから: 食堂が暑い"}
+    assert {n.created_by for n in b.logbook.notes.list()} == {"alice", "bob"}
