@@ -31,6 +31,7 @@ from desktop.settings import Settings
 if TYPE_CHECKING:
     from desktop.answering import Answerer
     from desktop.logbook import Logbook
+    from desktop.logbook.team_book import TeamState
     from desktop.secrets import AskPassphrase, KeyManager
     from kb import IndexProgress, KnowledgeBase
     from local_models import ModelRuntime, RuntimeConfig
@@ -224,6 +225,8 @@ class Services:
         self.ask_passphrase: AskPassphrase | None = None
         self.recovery_key_shown: str | None = None  # set once, on the run that created the key
         self._logbook: Logbook | None = None
+        # set by the UI; called from the team logbook's follower thread with the kinds other PCs changed
+        self.team_change_listener: Callable[[set[str]], None] | None = None
         self._logbook_lock = threading.Lock()
         self._watcher: Any = None
         # set by the UI (the ナレッジ page); called from the watcher's thread with the changed paths
@@ -429,9 +432,29 @@ class Services:
                 if book.recovery_key:
                     self.recovery_key_shown = book.recovery_key
                 if isinstance(book, TeamBook):
+                    book.on_change(self._team_changed)
                     book.start_following()  # the copy catches up, then follows other PCs (own thread)
                 self._logbook = book
             return self._logbook
+
+    @property
+    def team_mode(self) -> bool:
+        """The settings name a team server (the logbook is the team's once opened)."""
+        return bool(self.settings.team.url.strip())
+
+    def team_state(self) -> TeamState | None:
+        """In team mode, whether the server answered last (replaced whole: any thread may read it); None in
+        single-PC mode or before the logbook is opened."""
+        state = getattr(self._logbook, "state", None)
+        return state if self._logbook is not None and self._logbook.is_team else None
+
+    def _team_changed(self, kinds: set[str]) -> None:
+        listener = self.team_change_listener
+        if listener is not None:
+            try:
+                listener(kinds)
+            except RuntimeError:  # the UI object behind the listener is gone
+                log.debug("team change listener is gone")
 
     def restore_logbook(self, source: Path) -> Path | None:
         """Replace the logbook by a backup (off the UI thread); it is opened again on next use.

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 from desktop.services import Services, lower_background_threads
 from ui import catalog_core  # noqa: F401 — registers the English catalogue
 from ui.i18n import set_language, t
+from ui.team_watch import PAGES_OF_KIND, TeamChanges
+from ui.team_watch import status_text as team_status_text
 from ui.workers import shutdown_workers, workers
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,9 @@ class MainWindow(QMainWindow):
         self.quick_capture = QShortcut(QKeySequence(QUICK_CAPTURE_KEYS), self)
         self.quick_capture.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quick_capture.activated.connect(self.open_quick_capture)
+        self.team_changes = TeamChanges(self)
+        self.team_changes.changed.connect(self.team_records_changed)
+        services.team_change_listener = self.team_changes.relay
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(500)
         self._status_timer.timeout.connect(self.refresh_status)
@@ -196,8 +201,7 @@ class MainWindow(QMainWindow):
         workers().run("preload pages", op, owner=self)
 
     def _retranslate_status(self) -> None:
-        self.offline_mark.setText("● " + t("オフライン"))
-        self.offline_mark.setToolTip(t("この PC の中だけで動きます。ネットワークには接続しません。"))
+        self._refresh_network_mark()
         self.quick_hint = t("現場の声をすばやく記録: {keys}", keys=QUICK_CAPTURE_KEYS)
 
     # -- navigation -------------------------------------------------------------------------------
@@ -227,6 +231,29 @@ class MainWindow(QMainWindow):
         self.model_status.setText(text)
         error = getattr(runtime, "error", None)
         self.model_status.setToolTip(str(error) if state == "error" and error else "")
+        self._refresh_network_mark()
+
+    def _refresh_network_mark(self) -> None:
+        """オフライン (single PC) or, in team mode, チームサーバー接続中 / サーバーに接続できません."""
+        text, tip, state = team_status_text(self.services)
+        if text != self.offline_mark.text():
+            self.offline_mark.setText(text)
+            self.offline_mark.setProperty("teamState", state)
+        self.offline_mark.setToolTip(tip)
+
+    def team_records_changed(self, kinds: list[str]) -> None:
+        """Another PC changed records: the visible pages that show them load again (hidden ones do when
+        shown); unsaved edits in a detail panel are kept by the pages' own reload."""
+        keys = {key for kind in kinds for key in PAGES_OF_KIND.get(kind, ())}
+        for key in sorted(keys):
+            page = self.pages.get(key)
+            if page is None or not page.isVisible():
+                continue
+            if "lists" in kinds and hasattr(page, "reload_choices"):
+                page.reload_choices()
+            reload: Callable[[], None] | None = getattr(page, "reload", None) or getattr(page, "refresh", None)
+            if reload is not None:
+                reload()
 
     def _first_refresh(self) -> None:
         knowledge: Any = self.pages.get("knowledge")
@@ -301,6 +328,7 @@ class MainWindow(QMainWindow):
         except OSError:
             log.exception("could not save the settings")
         self._status_timer.stop()
+        self.services.team_change_listener = None
         for page in self.pages.values():
             teardown: Callable[[], None] | None = getattr(page, "teardown", None)
             if teardown is not None:
