@@ -195,6 +195,16 @@ def index_in_child_process(
 
 
 @dataclass(frozen=True)
+class TeamConnection:
+    """What :meth:`Services.connect_team` found: the server's status (``sslmode``, TLS, roles), the record
+    counts, and where the password went (``keyring``, ``passphrase`` or ``none``)."""
+
+    status: Any
+    counts: dict[str, int]
+    password_stored_in: str
+
+
+@dataclass(frozen=True)
 class EmbeddingState:
     """A snapshot of the semantic layer for the UI (replaced whole, so any thread may read it)."""
 
@@ -447,6 +457,49 @@ class Services:
         single-PC mode or before the logbook is opened."""
         state = getattr(self._logbook, "state", None)
         return state if self._logbook is not None and self._logbook.is_team else None
+
+    def connect_team(self, url: str, password: str | None) -> TeamConnection:
+        """What the 設定 page's 接続 button does (and `team connect`): reach the server, check its schema, keep
+        the URL (without password) in settings and the password in the keyring (passphrase fallback), and
+        switch the app to the team logbook (opened on next use). Off the UI thread.
+
+        Raises ``TeamConnectError`` (unreachable, wrong password), ``SchemaError`` (no team logbook there)
+        or a ``SecretsError`` (where the password could not be stored); nothing is changed then."""
+        from desktop.logbook.pg_connect import TeamPasswords, TeamTarget
+        from desktop.logbook.pg_store import TeamLogbook
+
+        target, in_url = TeamTarget.parse(url)
+        password = in_url if in_url is not None else password
+        with TeamLogbook.open(target, password) as team:
+            status = team.status()
+            counts = {"notes": team.notes.count(), "inquiries": team.inquiries.count()}
+        stored = TeamPasswords(self.home.root, ask_passphrase=self.ask_passphrase).save(target, password) \
+            if password else "none"
+        self.close_logbook()
+        self.settings.team.url = target.url
+        self.save_settings()
+        return TeamConnection(status, counts, stored)
+
+    def disconnect_team(self) -> None:
+        """Back to this PC's own logbook (the server and this PC's copy are left as they are)."""
+        self.close_logbook()
+        self.settings.team.url = ""
+        self.save_settings()
+
+    def set_model_server(self, url: str, model: str = "") -> str:
+        """Answer with the team's model server at ``url`` ("" = this PC's model again); returns the URL as
+        kept. Raises :class:`local_models.ModelError` (``bad_url``) for a URL that is not ``http(s)://host:port``.
+        Reconnects in the background (:meth:`reload_model`)."""
+        from local_models.server_backend import api_base
+
+        m = self.settings.model
+        if not url.strip():
+            m.backend, m.server_url, m.server_model = "local", "", ""
+        else:
+            m.backend, m.server_url, m.server_model = "server", api_base(url), model.strip()
+        self.save_settings()
+        self.reload_model()
+        return m.server_url
 
     def _team_changed(self, kinds: set[str]) -> None:
         listener = self.team_change_listener

@@ -13,5 +13,57 @@ CATALOG: dict[str, str] = {
     "{problem}\n最後に読み込んだ記録を読み取り専用で表示しています。保存や削除はサーバーに接続できてからできます。":
         "{problem}\nShowing the records last loaded, read-only. Saving and deleting work again once the server "
         "is reachable.",
+    "OS のキーリング":
+        "the OS keyring",
+    "TLS 使用中({protocol})":
+        "TLS in use ({protocol})",
+    "TLS 未使用(通信は暗号化されていません)":
+        "TLS not in use (the connection is not encrypted)",
+    "{url} に接続するパスワードを入力してください。\nOS のキーリングに保存します。":
+        "Enter the password for {url}.\nIt is kept in the OS keyring.",
+    "この PC のモデルを使う":
+        "Use this PC's model",
+    "この PC のログブックを使っています(ネットワークには接続しません)。":
+        "Using this PC's logbook (no network connection).",
+    "サーバーの URL を入力してください(例 {example})":
+        "Enter the server's URL (e.g. {example})",
+    "サーバーのパスワード":
+        "Server password",
+    "チーム":
+        "Team",
+    "チームで1つのログブック(PostgreSQL)とモデルサーバーを使います。空欄ならこの PC だけで動きます。":
+        "One logbook (PostgreSQL) and one model server for the whole team. Left empty, the app works on this PC alone.",
+    "パスフレーズで保護したファイル":
+        "a file protected by the passphrase",
+    "モデルサーバー(OpenAI 互換)":
+        "Model server (OpenAI-compatible)",
+    "モデルサーバーの URL を入力してください(例 {example})":
+        "Enter the model server's URL (e.g. {example})",
+    "モデルサーバーを使う":
+        "Use the model server",
+    "ログブックのサーバー":
+        "Logbook server",
+    "保存なし":
+        "not stored",
+    "回答はこの PC のモデルが書きます。":
+        "Answers are written by this PC's model.",
+    "回答はモデルサーバー {url} が書きます。":
+        "Answers are written by the model server {url}.",
+    "接続しています…":
+        "Connecting…",
+    "接続しました: PostgreSQL {version}、ユーザー {user}、{tls}、sslmode={sslmode}":
+        "Connected: PostgreSQL {version}, user {user}, {tls}, sslmode={sslmode}",
+    "接続できませんでした。設定は変えていません。":
+        "Could not connect. The settings were not changed.",
+    "接続を確認して保存…":
+        "Check the connection and save…",
+    "接続を解除":
+        "Disconnect",
+    "接続先: {url}(sslmode={sslmode})":
+        "Server: {url} (sslmode={sslmode})",
+    "現場の声 {notes} 件、問い合わせ {inquiries} 件。パスワードの保存先: {stored}":
+        "{notes} floor notes, {inquiries} inquiries. Password stored in: {stored}",
+    "設定できませんでした:":
+        "Could not set it: ",
 }
 register(CATALOG)

@@ -1,4 +1,5 @@
-"""設定 (Settings): language, data home, fiscal year, the logbook key, backups, logs.
+"""設定 (Settings): language, data home, team servers (ui/pages/settings_team.py), fiscal year, the logbook
+key, backups, logs.
 
 Every change is saved at once (no separate 保存 button to forget). Backups and restores run off the UI
 thread; a restore asks first and keeps a safety copy of the current logbook.
@@ -37,6 +38,7 @@ from desktop.services import Services
 from ui.errors import describe
 from ui.i18n import t
 from ui.pages import card, muted, page_layout, section_title
+from ui.pages.settings_team import TeamSection
 from ui.workers import workers
 
 log = logging.getLogger(__name__)
@@ -134,6 +136,8 @@ class SettingsPage(QWidget):
         hrow.addStretch(1)
         h.addLayout(hrow)
         left.addWidget(home_card)
+        self.team = TeamSection(self.services)  # チーム: the team logbook's server and the model server
+        left.addWidget(self.team)
         left.addStretch(1)
 
         # key
@@ -199,6 +203,7 @@ class SettingsPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        self.team.refresh()
         self._show_key_state()
         self.list_backups()
 
