@@ -65,5 +65,39 @@ CATALOG: dict[str, str] = {
         "{notes} floor notes, {inquiries} inquiries. Password stored in: {stored}",
     "設定できませんでした:":
         "Could not set it: ",
+    "{who} さんが保存した内容":
+        "Saved by {who}",
+    "この記録は、開いた後に {who} さんが {when} に保存しています。まだ何も上書きしていません。どちらの内容を残すか選んでください。":
+        "{who} saved this record at {when}, after you opened it. Nothing has been overwritten yet. Choose which version to keep.",
+    "ほかの PC で先に保存されました":
+        "Saved first on another PC",
+    "ほかの担当者":
+        "another staff member",
+    "内容は同じです(対応履歴や保存日時だけが違います)。":
+        "The contents are the same (only the follow-ups or the save times differ).",
+    "相手の内容を残す":
+        "Keep their version",
+    "自分の内容(保存しようとした内容)":
+        "Mine (what I tried to save)",
+    "自分の内容で上書き":
+        "Overwrite with mine",
+    "自分の内容をクリップボードにコピーしました。":
+        "Copied my version to the clipboard.",
+    "自分の内容をコピー":
+        "Copy mine",
+    "項目":
+        "Field",
+    "発言者":
+        "Speaker",
+    "想定される影響":
+        "Possible consequence",
+    "受付方法":
+        "Channel",
+    "分類(受付時)":
+        "Category (when received)",
+    "分類(完了時)":
+        "Category (when closed)",
+    "対応時間(分)":
+        "Time spent (min)",
 }
 register(CATALOG)

@@ -56,6 +56,36 @@ class ConflictError(StoreError):
         self.mine = mine
         self.theirs = theirs
 
+    @property
+    def kind(self) -> str:
+        return "notes" if isinstance(self.mine, Note) else "inquiries"
+
+    def differences(self) -> list[tuple[str, str, str]]:
+        """``(label, mine, theirs)`` for each field the two versions disagree on, in the export's column order
+        and with its Japanese labels. Left out: the times of saving (they always differ) and follow-ups (only
+        ever appended, never edited in a form: whichever version is kept, the stored follow-ups stay)."""
+        from desktop.logbook.tabular import columns, record_cells
+
+        mine = record_cells(self.kind, self.mine)
+        theirs = record_cells(self.kind, self.theirs)
+        skip = {"id", "created_at", "updated_at", "followups"}
+        return [
+            (label, a, b)
+            for (key, label), a, b in zip(columns(self.kind), mine, theirs, strict=True)
+            if key not in skip and a != b
+        ]
+
+    def mine_as_text(self) -> str:
+        """The caller's version as ``label: value`` lines (what 「自分の内容をコピー」 puts on the clipboard)."""
+        from desktop.logbook.tabular import columns, record_cells
+
+        cells = record_cells(self.kind, self.mine)
+        skip = {"id", "created_at", "updated_at"}
+        return "\n".join(
+            f"{label}: {value}" for (key, label), value in zip(columns(self.kind), cells, strict=True)
+            if key not in skip and value
+        )
+
 
 class PermissionDeniedError(StoreError):
     """The database role may not do this (e.g. staff deleting or exporting: managers only)."""

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 import ui.dialogs as common
 from desktop.logbook import Filters, Inquiry, Source
 from ui import catalog_log  # noqa: F401 — registers the English strings
+from ui.dialogs.conflict import offer_conflict
 from ui.i18n import t
 from ui.models.log_tables import Column, format_date, format_when, value_of
 from ui.pages.notes import RecordListPage
@@ -389,9 +390,16 @@ class InquiriesPage(RecordListPage):
             "update-inquiry",
             lambda: self.services.logbook.inquiries.update(inquiry),
             success=self._saved,
-            failure=lambda exc: self.detail_panel.show_error(t("保存できませんでした：") + common.describe(exc)),
+            failure=self._save_failed,
             owner=self,
         )
+
+    def _save_failed(self, exc: BaseException) -> None:
+        # team mode: another PC saved first — show both versions and let the user choose
+        if offer_conflict(self, exc, save_again=self.save_inquiry, keep_theirs=self.record_saved) is None:
+            self.detail_panel.show_error(t("保存できませんでした：") + common.describe(exc))
+        else:
+            self.detail_panel.save_finished()
 
     def _saved(self, inquiry: Inquiry) -> None:
         self.detail_panel.save_finished()

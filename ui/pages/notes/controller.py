@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 import ui.dialogs as common
 from desktop.logbook import Filters, Note
+from ui.dialogs.conflict import offer_conflict
 from ui.i18n import t
 from ui.pages.notes.view import OPEN_STATUSES, NotesView, is_overdue
 from ui.workers import workers
@@ -103,9 +104,16 @@ class NotesPage(NotesView):
             "update-note",
             lambda: self.services.logbook.notes.update(note),
             success=self._note_saved,
-            failure=lambda exc: self.detail_panel.show_error(t("保存できませんでした：") + common.describe(exc)),
+            failure=self._note_save_failed,
             owner=self,
         )
+
+    def _note_save_failed(self, exc: BaseException) -> None:
+        # team mode: another PC saved first — show both versions and let the user choose
+        if offer_conflict(self, exc, save_again=self.save_note, keep_theirs=self.record_saved) is None:
+            self.detail_panel.show_error(t("保存できませんでした：") + common.describe(exc))
+        else:
+            self.detail_panel.save_finished()
 
     def _note_saved(self, note: Note) -> None:
         self.detail_panel.save_finished()
