@@ -99,5 +99,17 @@ CATALOG: dict[str, str] = {
         "Category (when closed)",
     "対応時間(分)":
         "Time spent (min)",
+    "モデルサーバー: {name}":
+        "Model server: {name}",
+    "未接続":
+        "Not connected",
+    "接続中…":
+        "Connecting…",
+    "接続できています":
+        "Connected",
+    "接続できません":
+        "Cannot connect",
+    "{url}(設定ページの「チーム」で変更できます)":
+        "{url} (change it under Team on the Settings page)",
 }
 register(CATALOG)

@@ -39,7 +39,8 @@ from PySide6.QtWidgets import (
 from desktop.paths import bundled_models_dir
 from desktop.services import Services
 from local_models import RECOMMENDED, ModelEntry, gpu_offload_available, iter_import, scan_models
-from ui import style
+from local_models.server_backend import ServerBackend
+from ui import catalog_team, style  # noqa: F401 — catalog_team registers the model server's English strings
 from ui.errors import describe
 from ui.i18n import language, t
 from ui.pages import card, muted, page_layout, section_title
@@ -52,6 +53,14 @@ STATE_TEXT = {
     "loading": "読み込み中…",
     "ready": "準備完了",
     "error": "エラー",
+}
+
+
+SERVER_STATE_TEXT = {
+    "none": "未接続",
+    "loading": "接続中…",
+    "ready": "接続できています",
+    "error": "接続できません",
 }
 
 
@@ -260,6 +269,9 @@ class ModelPage(QWidget):
     def _show_active(self) -> None:
         rt = self.services.runtime
         state = str(rt.state)
+        if isinstance(rt, ServerBackend):  # team mode: the model lives on the team's server
+            self._show_server(rt, state)
+            return
         path = rt.model_path or self.services.active_model_path()
         if path is None:
             self.active_name.setText(t("モデルなし"))
@@ -288,6 +300,18 @@ class ModelPage(QWidget):
             )
         else:
             self.active_info.setText(str(path))
+        if state != self._last_state:
+            self._last_state = state
+            self._update_buttons()
+
+    def _show_server(self, rt: ServerBackend, state: str) -> None:
+        self.active_name.setText(t("モデルサーバー: {name}", name=rt.model_name or rt.url))
+        text = t(SERVER_STATE_TEXT.get(state, state))
+        if state == "error" and rt.error is not None:
+            text += " — " + describe(rt.error)
+        color = {"ready": style.OK, "error": style.DANGER}.get(state, style.MUTED)
+        self.active_state.setText(f'<span style="color:{color}; font-weight:600;">{html.escape(text)}</span>')
+        self.active_info.setText(t("{url}(設定ページの「チーム」で変更できます)", url=rt.url))
         if state != self._last_state:
             self._last_state = state
             self._update_buttons()
