@@ -85,6 +85,7 @@ class Answer:
     coverage: float = 0.0
     similarity: float | None = None  # the semantic gate's signal (None without the semantic layer)
     discarded: str = ""  # why the model's draft was replaced by the extracts ("" when kept or no model)
+    draft: str = ""  # the model's text before the citation check ("" without a model)
 
     @property
     def cited_sources(self) -> list[Source]:
@@ -129,6 +130,14 @@ class Evidence:
     content_words: list[str]
     covered_words: list[str]
     similarity: float | None = None  # best cosine of the question with a top passage (None: no semantic layer)
+    # "yes": the passages answer; "no": they do not; "maybe": the semantic gate's overlap band, where the
+    # model's own reading of the passages decides (its draft says 「資料に該当する記載が見つかりませんでした」 or
+    # answers). ``grounded`` is the decision without a model.
+    verdict: str = "no"
+
+    @property
+    def score(self) -> float | None:
+        return None if self.similarity is None else self.similarity + COVERAGE_WEIGHT * self.coverage
 
 
 class Answerer:
@@ -164,11 +173,12 @@ class Answerer:
         hits = list(self.kbase.search(question, k or self.settings.kb.results, mode=self.retrieval)) if question else []
         synonyms = self._synonym_table()
         evidence = judge_evidence(question, hits[:EVIDENCE_HITS], synonyms)
-        if not evidence.grounded:
-            yield PassagesFound([], False)
-            yield AnswerToken(self.not_found)
-            yield AnswerDone(Answer(question, self.not_found, False, [], None, coverage=evidence.coverage,
-                                    similarity=evidence.similarity))
+        runtime = self.runtime
+        usable = runtime is not None and runtime.state in ("ready", "loading") and not cancel.is_set()
+        # in the band the model reads the passages and decides; without a model the threshold does
+        band = evidence.verdict == "maybe" and usable
+        if not (evidence.grounded or band):
+            yield from self._not_found(question, evidence)
             return
         sources = None
         if evidence.similarity is not None:
@@ -176,11 +186,18 @@ class Answerer:
         if not sources:
             sources = select_sources(question, hits, synonyms=synonyms)
         yield PassagesFound(sources, True)
-        runtime = self.runtime
-        if runtime is None or runtime.state not in ("ready", "loading") or cancel.is_set():
+        if runtime is None or not usable:
             yield from self._extractive(question, sources, evidence)
             return
-        yield from self._generate(runtime, question, sources, evidence, cancel)
+        yield from self._generate(runtime, question, sources, evidence, cancel, band)
+
+    def _not_found(self, question: str, evidence: Evidence, draft: str = "", why: str = "") -> Iterator[AnswerEvent]:
+        """The honest "not found"; after a band question's draft (already streamed) only the final answer."""
+        if not draft:
+            yield PassagesFound([], False)
+            yield AnswerToken(self.not_found)
+        yield AnswerDone(Answer(question, self.not_found, False, [], None, coverage=evidence.coverage,
+                                similarity=evidence.similarity, draft=draft, discarded=why))
 
     def _extractive(self, question: str, sources: list[Source], evidence: Evidence) -> Iterator[AnswerEvent]:
         text, cited = extractive_answer(question, sources)
@@ -190,7 +207,7 @@ class Answerer:
 
     def _generate(
         self, runtime: ChatModel, question: str, sources: list[Source], evidence: Evidence,
-        cancel: threading.Event,
+        cancel: threading.Event, band: bool = False,
     ) -> Iterator[AnswerEvent]:
         fitted = fit_to_context(sources, runtime.n_ctx, self.settings.model.max_tokens)
         passages = [Passage(s.n, s.title, s.location, s.text) for s in fitted]
@@ -209,22 +226,73 @@ class Answerer:
             yield from self._extractive(question, sources, evidence)
             return
         raw = "".join(pieces).strip()
-        checked, cited = check_citations(raw, sources, question)
+        refused = is_refusal(raw)
+        checked, cited = ("", []) if refused else check_citations(raw, sources, question)
         extract, extract_cited = extractive_answer(question, sources)
-        discarded = "" if checked else ("empty" if not raw else "unsupported")
+        discarded = "" if checked else ("empty" if not raw else "refused" if refused else "unsupported")
         if (checked and _ASKS_QUANTITY.search(question) and not _QUANTITY.search(nfkc_lower(checked))
                 and _QUANTITY.search(nfkc_lower(extract))):
             # Asked "how many / how much / by when" and got no number, while the extracts state one.
             checked, discarded = "", "no_number"
-        if not checked:
+        elif checked and sources[0].best and quantity_conflict(question, checked,
+                                                               extractive_answer(question, sources, 1)[0]):
+            # The draft states another amount of the asked kind than the sentence that answers best by meaning
+            # (a small model copies the 2日 of the neighbouring row): the extracts are right more often.
+            checked, discarded = "", "conflict"
+        outcome = draft_outcome(band, evidence.grounded, refused, bool(checked))
+        if outcome == "not_found":
+            log.info("band question: the model found no answer in the passages (%s)", discarded)
+            yield from self._not_found(question, evidence, raw or "(empty)", discarded)
+            return
+        if outcome == "extract":
             log.info("draft discarded (%s)", discarded)
             text, cited = extract, extract_cited
             yield AnswerDone(Answer(question, text, True, sources, None, cited, extractive=True, corrected=True,
                                     coverage=evidence.coverage, similarity=evidence.similarity,
-                                    discarded=discarded))
+                                    discarded=discarded, draft=raw))
             return
         yield AnswerDone(Answer(question, checked, True, sources, runtime.model_name or None, cited,
-                                corrected=checked != raw, coverage=evidence.coverage, similarity=evidence.similarity))
+                                corrected=checked != raw, coverage=evidence.coverage, similarity=evidence.similarity,
+                                draft=raw))
+
+
+def quantity_conflict(question: str, draft: str, extract: str) -> bool:
+    """The draft and the extracts both state amounts of the kind the question asks for (日 for 何日, 円 for
+    いくら) and share none of them."""
+    def asked(text: str) -> set[str]:
+        norm = nfkc_lower(_CITE.sub(" ", text)).replace(",", "")
+        norm = re.sub(r"(\d+(?:\.\d+)?)万", lambda m: str(round(float(m.group(1)) * 10000)), norm)  # 3万円 = 30000円
+        return {n for q, u in _ASKED_UNITS if q.search(question) for m in u.finditer(norm) for n in _numbers(m.group(0))}
+
+    mine, theirs = asked(draft), asked(extract)
+    return bool(mine and theirs and not (mine & theirs))
+
+
+def draft_outcome(band: bool, grounded: bool, refused: bool, supported: bool) -> str:
+    """What becomes of the model's draft: ``"draft"`` (kept, after the citation check), ``"extract"`` (the
+    passages answer but the draft did not survive: the extracts instead) or ``"not_found"``.
+
+    In the gate's band the model's reading decides: a refusal is the honest "not found", whatever the
+    threshold says; a draft with nothing supported is "not found" too unless the threshold alone would have
+    grounded the question. Outside the band (the passages answer) a refusal or an unsupported draft only
+    costs the draft.
+    """
+    if supported and not refused:
+        return "draft"
+    if band and (refused or not grounded):
+        return "not_found"
+    return "extract"
+
+
+def is_refusal(text: str) -> bool:
+    """The model wrote that the passages do not answer (its instructed sentence, or a close paraphrase)."""
+    flat = compact_text(text)
+    return bool(flat) and (compact_text(NOT_IN_PASSAGES) in flat or compact_text(NOT_FOUND_JA) in flat
+                           or bool(_REFUSAL.search(flat[:60])))
+
+
+_REFUSAL = re.compile(r"^(?:資料|規程|提示された資料|与えられた資料)(?:には|に|では)?(?:該当する|その|関連する)?(?:記載|情報|記述)"
+                      r"(?:が|は)(?:見つかりません|ありません)")
 
 
 # ----- evidence -----
@@ -245,6 +313,13 @@ GENERIC_WORDS = frozenset(
 # with the margins in docs/PERFORMANCE.md ("Semantic evidence gate").
 COVERAGE_WEIGHT = 0.05
 GATE_SCORE = 0.551
+# With a model, the band [GATE_LOW, GATE_HIGH) is decided by the model's reading of the compact evidence: it
+# answers, or it writes the "not in the passages" sentence (then the answer is 「見つかりませんでした」). Above
+# GATE_HIGH the passages answer whatever the draft says (a refusal falls back to the extracts); below GATE_LOW
+# nothing is handed to the model. Calibrated with the default model on the everyday set (docs/PERFORMANCE.md,
+# "Semantic evidence gate").
+GATE_LOW = 0.50
+GATE_HIGH = 0.60
 
 
 def judge_evidence(question: str, top_hits: Sequence[HitLike], synonyms: Any = None) -> Evidence:
@@ -274,9 +349,11 @@ def judge_evidence(question: str, top_hits: Sequence[HitLike], synonyms: Any = N
             best_share = share
             best = [u.surface for u, c in zip(units, covered, strict=True) if c]
     by_words = best_share >= MIN_COVERAGE and len(best) >= MIN_COVERED
-    # without the semantic layer the words decide alone
-    grounded = by_words if similarity is None else similarity + COVERAGE_WEIGHT * best_share >= GATE_SCORE
-    return Evidence(grounded, best_share, words, best, similarity)
+    if similarity is None:  # without the semantic layer the words decide alone
+        return Evidence(by_words, best_share, words, best, None, "yes" if by_words else "no")
+    score = similarity + COVERAGE_WEIGHT * best_share
+    verdict = "yes" if score >= GATE_HIGH else "no" if score < GATE_LOW else "maybe"
+    return Evidence(score >= GATE_SCORE, best_share, words, best, similarity, verdict)
 
 
 def _alternatives(unit: Any, synonyms: Any = None) -> list[tuple[str, ...]]:
@@ -335,7 +412,8 @@ def select_sources(
 
 
 COMPACT_HITS = 5  # hits whose sentences are compared with the question
-COMPACT_SENTENCES = 3  # sentences of each passage handed to the model
+COMPACT_SENTENCES = 3  # at most, of each passage handed to the model
+EVIDENCE_CHARS = 480  # the sentences of all passages together (each passage keeps at least its best one)
 SENTENCE_CHARS = 220
 
 
@@ -391,9 +469,23 @@ def compact_sources(
     if not ranked:
         return None
     ranked.sort(key=lambda r: (-r[0], r[1]))
+    ranked = ranked[:limit]
+    # The budget is shared: every passage's best sentence first (in passage order), then the second best of
+    # each, and so on, until EVIDENCE_CHARS — the model reads the few sentences that answer, not neighbours.
+    counts = [0] * len(ranked)
+    used = 0
+    for depth in range(COMPACT_SENTENCES):
+        for j, (_best, _rank, _hit, scored) in enumerate(ranked):
+            if depth >= len(scored) or counts[j] != depth:
+                continue
+            cost = len(scored[depth][2])
+            if depth and used + cost > EVIDENCE_CHARS:
+                continue
+            counts[j] += 1
+            used += cost
     out: list[Source] = []
-    for n, (_best, _rank, hit, scored) in enumerate(ranked[:limit], start=1):
-        keep = sorted(scored[:COMPACT_SENTENCES], key=lambda x: x[1])
+    for n, ((_best, _rank, hit, scored), count) in enumerate(zip(ranked, counts, strict=True), start=1):
+        keep = sorted(scored[:count], key=lambda x: x[1])
         parts: list[str] = []
         last = -2
         for _v, i, sentence in keep:

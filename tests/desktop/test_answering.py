@@ -19,8 +19,13 @@ from desktop.answering import (
     AnswerToken,
     PassagesFound,
     Source,
+    Evidence,
     check_citations,
+    draft_outcome,
     extractive_answer,
+    is_refusal,
+    judge_evidence,
+    quantity_conflict,
 )
 from desktop.settings import Settings
 from kb import KnowledgeBase
@@ -196,3 +201,56 @@ def test_row_check_reads_table_rows_under_their_case() -> None:
 def test_citation_check_drops_the_question_said_back() -> None:
     text, _ = check_citations("父が亡くなりました[1]。休暇は5日です[1]。", SOURCES, "父が亡くなりました。休暇は何日？")
     assert text == "休暇は5日です[1]。"
+
+
+@pytest.mark.parametrize(("text", "refused"), [
+    ("資料に該当する記載が見つかりませんでした。", True),
+    ("規程・資料に該当する記載が見つかりませんでした。", True),
+    ("資料には該当する情報がありません。", True),
+    ("資料に記載はありませんが、通常は3日です。", True),  # says the passages lack it, then invents: a refusal
+    ("資料によると、慶弔休暇は5日です[1]。", False),
+    ("慶弔休暇は5日です[1]。", False),
+    ("", False),
+])
+def test_refusal_is_the_models_not_in_the_passages_sentence(text: str, refused: bool) -> None:
+    assert is_refusal(text) is refused
+
+
+def test_the_band_lets_the_model_decide_and_outside_it_the_passages_do() -> None:
+    # kept whenever the draft survives the check
+    assert draft_outcome(band=True, grounded=False, refused=False, supported=True) == "draft"
+    assert draft_outcome(band=False, grounded=True, refused=False, supported=True) == "draft"
+    # in the band the model's refusal is the answer, even above the extractive threshold
+    assert draft_outcome(band=True, grounded=True, refused=True, supported=False) == "not_found"
+    assert draft_outcome(band=True, grounded=False, refused=False, supported=False) == "not_found"
+    # an unsupported draft in the band still answers from the extracts when the threshold grounds it
+    assert draft_outcome(band=True, grounded=True, refused=False, supported=False) == "extract"
+    # above the band a refusal only costs the draft
+    assert draft_outcome(band=False, grounded=True, refused=True, supported=False) == "extract"
+
+
+def test_gate_verdict_has_a_band_between_its_thresholds() -> None:
+    from desktop import answering
+
+    class Hit:
+        def __init__(self, similarity: float) -> None:
+            self.path, self.title, self.location, self.text = "/r/a.md", "就業規則", "第1条", "始業は9時とする。"
+            self.score, self.chunk_id, self.page, self.article = 1.0, 1, None, "第1条"
+            self.similarity = similarity
+
+    def verdict(sim: float) -> Evidence:
+        return judge_evidence("社食のメニューは？", [Hit(sim)])
+
+    assert verdict(answering.GATE_HIGH + 0.01).verdict == "yes"
+    assert verdict(answering.GATE_LOW - 0.01).verdict == "no"
+    mid = verdict((answering.GATE_LOW + answering.GATE_HIGH) / 2)
+    assert mid.verdict == "maybe" and mid.score is not None
+    assert mid.grounded is (mid.score >= answering.GATE_SCORE)  # without a model the threshold decides
+
+
+def test_a_draft_with_another_amount_than_the_best_sentence_conflicts() -> None:
+    q = "親が亡くなったら何日休める？"
+    assert quantity_conflict(q, "親が亡くなる場合は2日休める[2]。", "父母の死亡：5日[1]。")
+    assert not quantity_conflict(q, "5日休めます[1]。", "父母の死亡：5日[1]。\n配偶者の父母の死亡：3日[1]。")
+    assert not quantity_conflict("結婚祝金はいくら？", "3万円です[1]。", "結婚祝金として30,000円を支給する[1]。")
+    assert not quantity_conflict("申請先は？", "総務部です[1]。", "総務部に申請する[1]。")  # no amount asked
