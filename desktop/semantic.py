@@ -108,3 +108,38 @@ def attach(kbase: KnowledgeBase, settings: Settings, folders: Sequence[Path]) ->
         kbase.set_semantic(None)
         return exc.message_ja
     return None
+
+
+def embedder_candidates(folders: Sequence[Path]) -> list[Path]:
+    """The embedding GGUFs in the model folders (imported ones and the set-up's), by name; the header only is
+    read, so a bad file is simply not offered."""
+    from local_models.embedding import is_embedding_model
+    from local_models.gguf_info import read_gguf_info
+
+    found: dict[str, Path] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.gguf")):
+            try:
+                info = read_gguf_info(path)
+            except Exception:  # not a GGUF, truncated, unreadable: the モデル page says why elsewhere
+                continue
+            if is_embedding_model(info):
+                found.setdefault(path.name, path)
+    return list(found.values())
+
+
+def choose_embedder(settings: Settings, path: Path | None, folders: Sequence[Path]) -> None:
+    """Set ``kb.embedder`` to ``path`` (None: the semantic layer off, lexical search only), after checking that
+    the file is an embedding model (raises ``local_models.ModelFileError`` with a message in both languages).
+    The caller saves the settings and re-embeds (``Services.change_embedder`` does both)."""
+    if path is None:
+        settings.kb.embedder = "none"
+        return
+    from local_models.embedding import check_embedder
+    from local_models.gguf_info import read_gguf_info
+
+    check_embedder(read_gguf_info(path))
+    inside = any(path.resolve().parent == f.resolve() for f in folders if f.is_dir())
+    settings.kb.embedder = path.name if inside else str(path.resolve())

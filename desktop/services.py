@@ -333,6 +333,18 @@ class Services:
         model = self.kb.semantic
         self.embedding = EmbeddingState(model=model.label if model else "", problem=self.semantic_problem)
 
+    def change_embedder(self, path: Path | None) -> None:
+        """Use another embedding model (None: lexical search only): checked, saved, attached, and the knowledge
+        base re-embedded in the background. Raises ``local_models.ModelFileError`` for a file that is not an
+        embedding model; nothing changes then."""
+        from desktop.semantic import choose_embedder
+
+        choose_embedder(self.settings, path, self.model_folders())
+        self.stop_embedding()
+        self.save_settings()
+        self.attach_embedder()
+        self.start_embedding()
+
     def start_embedding(self) -> None:
         """Give new and changed chunks their vectors on a background thread (returns at once). A call while
         a pass runs makes it run once more at the end, so no change is missed."""

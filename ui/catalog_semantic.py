@@ -16,5 +16,18 @@ CATALOG: dict[str, str] = {
     "意味が近い": "Similar in meaning",
     "語句と意味": "Words and meaning",
     "語句": "Words",
+    "意味検索のモデル(埋め込み)": "Semantic search model (embeddings)",
+    "社員の言い方(「親が亡くなったら」)でも規程の言葉(「父母の死亡」)を探すためのモデルです。"
+    "ほかの埋め込みモデル(multilingual-e5、ruri、bge-m3 など)の GGUF も「GGUF ファイルを取り込む…」で取り込めば、"
+    "ここで選べます。変えると知識ベースはバックグラウンドで埋め込み直され、その間も検索は使えます。":
+        "It finds the rules' words (「父母の死亡」) for the way people ask (「親が亡くなったら」). Other embedding "
+        "models (multilingual-e5, ruri, bge-m3 …) can be imported as GGUF with \"Import a GGUF file…\" and chosen "
+        "here. After a change the knowledge base is re-embedded in the background; search keeps working meanwhile.",
+    "使わない(語句検索のみ)": "None (word search only)",
+    "切り替えています…": "Switching…",
+    "使っていません。検索は語句の一致だけで行います。": "Not used: search matches words only.",
+    "{model} — {done} / {total} 区切りを埋め込み中({rate:.1f} 件/秒)。":
+        "{model} — embedding {done} / {total} chunks ({rate:.1f}/s).",
+    "{model} を使っています。": "Using {model}.",
 }
 register(CATALOG)

@@ -209,9 +209,7 @@ def _use(args: argparse.Namespace, ctx: Context) -> int:
 def _embedder(args: argparse.Namespace, ctx: Context) -> int:
     """Show or set ``kb.embedder``; the app re-embeds the knowledge base in the background on its next start
     (``kb index --embed`` does it now)."""
-    from desktop.semantic import OFF, embedder_path
-    from local_models.embedding import check_embedder
-    from local_models.gguf_info import read_gguf_info
+    from desktop.semantic import OFF, choose_embedder, embedder_path
 
     folders = model_folders(ctx)
     if args.name is None:
@@ -219,7 +217,7 @@ def _embedder(args: argparse.Namespace, ctx: Context) -> int:
         print(f"意味検索のモデル / embedder: {path.name if path else 'なし / none'}")
         return 0
     if args.name.strip().lower() in OFF:
-        ctx.settings.kb.embedder = "none"
+        choose_embedder(ctx.settings, None, folders)
         ctx.save_settings()
         print("意味検索を無効にしました（語句検索のみ） / semantic search off (lexical only)")
         return 0
@@ -227,12 +225,11 @@ def _embedder(args: argparse.Namespace, ctx: Context) -> int:
     if path is None:
         return 1
     try:
-        check_embedder(read_gguf_info(path))
+        choose_embedder(ctx.settings, path, folders)
     except ModelFileError as exc:
         print(f"埋め込みモデルとして使えません: {exc.message_ja}\ncannot use it as an embedder: {exc.message_en}",
               file=sys.stderr)
         return 1
-    ctx.settings.kb.embedder = _setting_value(path, folders)
     ctx.save_settings()
     print(f"意味検索のモデルを {path.name} にしました。知識ベースはバックグラウンドで埋め込み直されます "
           f"/ embedder: {path.name}; the knowledge base is re-embedded in the background")

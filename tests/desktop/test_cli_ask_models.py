@@ -140,3 +140,23 @@ def test_an_embedding_gguf_is_imported_and_chosen_as_the_embedder(
     assert code == 0 and Settings.load(home / "settings.json").kb.embedder == "none"
     code, out, _ = run(capsys, "--home", str(home), "models", "embedder")
     assert code == 0 and "none" in out
+
+
+def test_change_embedder_refuses_a_chat_model_and_changes_nothing(tmp_path: Path) -> None:
+    from desktop.context import Context
+    from desktop.services import Services
+    from local_models import ModelFileError
+    from tests.conftest import MODELS_DIR
+
+    ctx = Context.open(tmp_path / "home")
+    services = Services(ctx)
+    try:
+        before = services.settings.kb.embedder
+        with pytest.raises(ModelFileError) as err:
+            services.change_embedder(MODELS_DIR / "SmolLM2-135M-Instruct.Q4_1.gguf")
+        assert err.value.message_ja and err.value.message_en
+        assert services.settings.kb.embedder == before
+        services.change_embedder(None)
+        assert Context.open(tmp_path / "home").settings.kb.embedder == "none"  # saved
+    finally:
+        services.close()

@@ -78,3 +78,46 @@ def test_settings_saved_and_applied_on_reload(qtbot: Any, page: ModelPage, servi
     assert services.runtime.config.temperature == 0.5
     saved = services.settings.load(services.home.settings_file)
     assert (saved.model.n_threads, saved.model.n_ctx, saved.model.temperature) == (1, 1024, 0.5)
+
+
+def test_embedder_card_offers_the_embedding_models_and_turns_the_layer_off(
+        qtbot: Any, page: ModelPage, services: Services) -> None:
+    page.activated()
+    combo = page.embedder.choice
+    qtbot.waitUntil(lambda: combo.count() > 0, timeout=30_000)
+    names = [combo.itemText(i) for i in range(combo.count())]
+    assert "embeddinggemma-300m-q8_0.gguf" in names  # the set-up's embedder, found in the bundled folder
+    assert "SmolLM2-135M-Instruct.Q4_1.gguf" not in names  # a chat model is not offered
+    combo.setCurrentIndex(combo.count() - 1)  # 使わない(語句検索のみ)
+    page.embedder.apply()
+    qtbot.waitUntil(lambda: page.embedder.apply_button.isEnabled(), timeout=30_000)
+    assert services.settings.kb.embedder == "none"
+    assert services.kb.semantic is None
+    assert "語句" in page.embedder.status.text()
+    page.teardown()
+
+
+@pytest.mark.model
+def test_choosing_the_embedder_re_embeds_in_the_background(
+        qtbot: Any, page: ModelPage, services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests.conftest import EMBEDDER
+
+    monkeypatch.delenv("SOUMU_DESK_EMBEDDER")  # the setting decides, as in the app
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "慶弔.md").write_text("# 慶弔休暇\n\n第3条 父母の死亡のときは5日の休暇を与える。\n", encoding="utf-8")
+    for _ in services.kb.index(folders=[docs]):
+        pass
+    page.activated()
+    combo = page.embedder.choice
+    qtbot.waitUntil(lambda: combo.count() > 1, timeout=30_000)
+    combo.setCurrentIndex(combo.findText(EMBEDDER.name))
+    page.embedder.apply()
+    qtbot.waitUntil(lambda: page.embedder.apply_button.isEnabled(), timeout=60_000)
+    assert services.settings.kb.embedder == EMBEDDER.name
+    assert services.kb.semantic is not None
+    qtbot.waitUntil(lambda: not services.embedding.running and services.embedding.done == services.embedding.total > 0,
+                    timeout=300_000)
+    hits = services.kb.search("親が亡くなったら何日休める？", 3)
+    assert hits and getattr(hits[0], "similarity", None) is not None
+    page.teardown()

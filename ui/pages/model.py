@@ -44,6 +44,7 @@ from ui import catalog_team, style  # noqa: F401 — catalog_team registers the 
 from ui.errors import describe
 from ui.i18n import language, t
 from ui.pages import card, muted, page_layout, section_title
+from ui.pages.model_embedder import EmbedderCard
 from ui.workers import Job, workers
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,8 @@ class ModelPage(QWidget):
         srow.addWidget(self.apply_button)
         sc.addLayout(srow)
         left.addWidget(set_card)
+        self.embedder = EmbedderCard(self.services)
+        left.addWidget(self.embedder)
         left.addStretch(1)
 
         # recommended
@@ -260,10 +263,12 @@ class ModelPage(QWidget):
     def activated(self) -> None:
         self._show_active()
         self.rescan()
+        self.embedder.refresh()
         self._poll.start()
 
     def hideEvent(self, event: Any) -> None:
         self._poll.stop()
+        self.embedder.stop()
         super().hideEvent(event)
 
     def _show_active(self) -> None:
@@ -456,4 +461,5 @@ class ModelPage(QWidget):
 
     def teardown(self) -> None:
         self._poll.stop()
+        self.embedder.stop()
         self.cancel_import()
