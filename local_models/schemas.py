@@ -8,6 +8,7 @@ a convenience, never a reason for the note form to stop working.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -41,47 +42,92 @@ CATEGORY_HINTS: dict[str, str] = {
 }
 MAX_TAGS = 5
 MAX_TAG_LENGTH = 12
-DEFAULT_FIELDS: dict[str, Any] = {"category": "その他", "severity": "中", "tags": []}
+DEFAULT_FIELDS: dict[str, Any] = {"category": "その他", "severity": "中", "tags": [], "place": "", "department": ""}
+# Places and departments are the logbook's own lists, handed in by the caller (most used first); only the
+# first ones go into the prompt and the grammar, which keeps both short.
+MAX_KNOWN_VALUES = 30
 
 
-def note_fields_schema(categories: Sequence[str] = NOTE_CATEGORIES) -> dict[str, Any]:
+def _known(values: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        if isinstance(v, str) and v.strip() and v not in out:
+            out.append(v)
+    return out[:MAX_KNOWN_VALUES]
+
+
+def note_fields_schema(
+    categories: Sequence[str] = NOTE_CATEGORIES, places: Sequence[str] = (), departments: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The output's shape. ``place`` and ``department`` are one of the known values or empty: a model that
+    may only copy from the list cannot invent a room or a department."""
     return {
         "type": "object",
         "properties": {
             "category": {"type": "string", "enum": list(categories)},
             "severity": {"type": "string", "enum": list(SEVERITIES)},
+            # Before the tags: the grammar emits properties in this order, and a model that runs out of
+            # tokens inside the tags must not lose the place it had already read.
+            "place": {"type": "string", "enum": [*_known(places), ""]},
+            "department": {"type": "string", "enum": [*_known(departments), ""]},
             "tags": {
                 "type": "array",
                 "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG_LENGTH},
                 "maxItems": MAX_TAGS,
             },
         },
-        "required": ["category", "severity", "tags"],
+        "required": ["category", "severity", "place", "department", "tags"],
         "additionalProperties": False,
     }
 
 
-def _messages(text: str, categories: Sequence[str]) -> list[dict[str, str]]:
+def _messages(
+    text: str, categories: Sequence[str], places: Sequence[str] = (), departments: Sequence[str] = (),
+) -> list[dict[str, str]]:
     menu = "".join(
         f"- {c}" + (f"（{CATEGORY_HINTS[c]}）" if c in CATEGORY_HINTS else "") + "\n" for c in categories
     )
+    known_places, known_departments = _known(places), _known(departments)
     system = (
         "職場の「現場の声」を分類します。JSONだけを出力してください。\n"
         f"category は次のどれか:\n{menu}"
         "severity は 低・中・高・緊急 のどれか（けが・火災・漏電などの危険は 緊急）。\n"
-        f"tags は内容を表す短い日本語の語を{MAX_TAGS}個まで。"
+        f"tags は内容を表す短い日本語の語を{MAX_TAGS}個まで。\n"
+        "place は本文に書かれた場所を次から選ぶ（書かれていなければ空文字）: "
+        + ("、".join(known_places) or "（なし）") + "\n"
+        "department は本文に書かれた部署を次から選ぶ（書かれていなければ空文字）: "
+        + ("、".join(known_departments) or "（なし）")
     )
+    # Two worked examples: one that names a known place and department, one that names neither (so empty
+    # is a normal answer, not a failure).
+    place = known_places[0] if known_places else ""
+    department = known_departments[0] if known_departments else ""
+    example = "蛍光灯がちらついていて暗い。"
+    if place:
+        example = f"{place}の{example}"
+    if department:
+        example += f"{department}の人から。"
+    named = {"category": "空調・照明・騒音", "severity": "低", "place": place, "department": department,
+             "tags": ["照明", "蛍光灯"]}
+    unnamed = {"category": "設備・備品", "severity": "中", "place": "", "department": "",
+               "tags": ["コピー機", "紙詰まり"]}
     return [
         {"role": "system", "content": system},
-        {"role": "user", "content": "3階の給湯室の蛍光灯がちらついていて暗い。"},
-        {"role": "assistant", "content": '{"category": "空調・照明・騒音", "severity": "低", "tags": ["照明", "給湯室", "3階"]}'},
+        {"role": "user", "content": example},
+        {"role": "assistant", "content": json.dumps(named, ensure_ascii=False)},
+        {"role": "user", "content": "コピー機がよく紙詰まりする。"},
+        {"role": "assistant", "content": json.dumps(unnamed, ensure_ascii=False)},
         {"role": "user", "content": text.strip()[:1500]},
     ]
 
 
-def validate_note_fields(value: Any, categories: Sequence[str] = NOTE_CATEGORIES) -> dict[str, Any]:
-    """Keep what is valid, replace what is not with the default."""
-    out: dict[str, Any] = {"category": DEFAULT_FIELDS["category"], "severity": DEFAULT_FIELDS["severity"], "tags": []}
+def validate_note_fields(
+    value: Any, categories: Sequence[str] = NOTE_CATEGORIES, places: Sequence[str] = (),
+    departments: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Keep what is valid, replace what is not with the default (a place or department not in its list
+    becomes empty)."""
+    out: dict[str, Any] = {**DEFAULT_FIELDS, "tags": []}
     if not isinstance(value, dict):
         return out
     if value.get("category") in categories:
@@ -97,20 +143,29 @@ def validate_note_fields(value: Any, categories: Sequence[str] = NOTE_CATEGORIES
             if isinstance(tag, str) and tag.strip() and tag.strip() not in seen:
                 seen.append(tag.strip()[:MAX_TAG_LENGTH])
         out["tags"] = seen[:MAX_TAGS]
+    if value.get("place") in _known(places):
+        out["place"] = value["place"]
+    if value.get("department") in _known(departments):
+        out["department"] = value["department"]
     return out
 
 
 def suggest_note_fields(
     runtime: ModelRuntime | None, text: str, categories: Sequence[str] = NOTE_CATEGORIES,
-    timeout: float | None = 120.0,
+    timeout: float | None = 120.0, *, places: Sequence[str] = (), departments: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Suggest ``{"category", "severity", "tags"}`` for a floor note; always returns a valid dict."""
+    """Suggest ``{"category", "severity", "tags", "place", "department"}`` for a floor note; always returns a
+    valid dict. ``place``/``department`` are one of ``places``/``departments`` or empty."""
     if runtime is None or runtime.state not in ("ready", "loading") or not text.strip():
         return validate_note_fields(None, categories)
     try:
-        raw = runtime.complete_json(_messages(text, categories), note_fields_schema(categories), max_tokens=160,
-                                    timeout=timeout)
+        raw = runtime.complete_json(
+            _messages(text, categories, places, departments),
+            note_fields_schema(categories, places, departments),
+            max_tokens=256,
+            timeout=timeout,
+        )
     except (ModelError, TimeoutError) as exc:
         log.info("note-field suggestion fell back to defaults: %s", exc)
         return validate_note_fields(None, categories)
-    return validate_note_fields(raw, categories)
+    return validate_note_fields(raw, categories, places, departments)

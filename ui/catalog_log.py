@@ -129,8 +129,13 @@ CATALOG: dict[str, str] = {
     "話した人（任意）": "Who spoke (optional)",
     "匿名（話した人を記録しない）": "Anonymous (do not record who spoke)",
     "AIに提案させる": "Ask AI to suggest",
-    "読み込んだモデルが分類・重要度・タグを提案します（選んだ項目は変えません）":
-        "The loaded model suggests category, severity and tags (what you chose stays)",
+    "分類・重要度・タグはモデルが、場所・部署は本文と記録済みの一覧から提案します（選んだ項目は変えません）":
+        "The model suggests category, severity and tags; place and department come from the text and the places "
+        "and departments already recorded (what you chose stays)",
+    "本文から：{what}（分類・重要度・タグの提案にはモデルが必要です）":
+        "From the text: {what} (category, severity and tags need a model)",
+    "場所：{value}": "Place: {value}",
+    "部署：{value}": "Department: {value}",
     "ヒヤリハット詳細（原因・起こりうること・対策）": "Near-miss details (cause, could lead to, countermeasure)",
     "保存 (Ctrl+Enter)": "Save (Ctrl+Enter)",
     "キャンセル (Esc)": "Cancel (Esc)",

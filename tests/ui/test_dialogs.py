@@ -138,6 +138,59 @@ def test_ai_suggestion_fills_only_what_the_user_left(qtbot: Any, opened: list[An
     assert common.combo_value(auto.severity) in common.SEVERITIES
 
 
+def _known_places_and_departments(services: Services) -> None:
+    book = services.logbook
+    for place, department in (("会議室B", "営業部"), ("会議室A", "経理部"), ("本社3F 執務室", "総務部")):
+        book.notes.add(Note(text="既存の記録", place=place, department=department))
+
+
+@pytest.mark.model
+@pytest.mark.slow
+# typing into the department field opens its completion popup, which the offscreen platform cannot grab for
+@pytest.mark.qt_log_ignore(r"This plugin does not support (propagateSizeHints|raise|activateWindow|grabbing the keyboard)")
+def test_ai_suggestion_fills_place_and_department_from_the_text(
+    qtbot: Any, opened: list[Any], services: Services, tiny_model: Path
+) -> None:
+    _known_places_and_departments(services)
+    services.runtime.load(tiny_model)
+    assert services.runtime.wait_until_loaded(120)
+    dialog = open_capture(qtbot, services, opened)
+    type_japanese(dialog.text, "3階の会議室Bが寒いと営業の人から")
+    dialog.request_suggestion()
+    qtbot.waitUntil(lambda: dialog._suggest_job is None, timeout=120_000)
+    assert (dialog.place.currentText(), dialog.department.currentText()) == ("会議室B", "営業部")
+    status = dialog.suggest_status.text()
+    assert "場所：会議室B" in status and "部署：営業部" in status
+    assert dialog.category.currentText() in common.Choices().note_categories  # the model's part still comes
+
+    # What the user chose stays: the department typed before asking is kept, the place is still filled.
+    chosen = open_capture(qtbot, services, opened)
+    type_japanese(chosen.text, "3階の会議室Bが寒いと営業の人から")
+    type_japanese(chosen.department.lineEdit(), "経理部")
+    chosen.request_suggestion()
+    qtbot.waitUntil(lambda: chosen._suggest_job is None, timeout=120_000)
+    assert (chosen.place.currentText(), chosen.department.currentText()) == ("会議室B", "経理部")
+    assert "部署：" not in chosen.suggest_status.text()
+    saved: list[Any] = []
+    chosen.saved.connect(saved.append)
+    chosen.save()
+    qtbot.waitUntil(lambda: bool(saved), timeout=15_000)
+    assert (saved[0].place, saved[0].department) == ("会議室B", "経理部")
+
+
+def test_without_a_model_place_and_department_still_come_from_the_text(
+    qtbot: Any, opened: list[Any], services: Services
+) -> None:
+    _known_places_and_departments(services)
+    dialog = open_capture(qtbot, services, opened)
+    qtbot.waitUntil(lambda: dialog.place.count() == 3, timeout=5_000)  # the known lists have arrived
+    type_japanese(dialog.text, "3階の会議室Bが寒いと営業の人から")
+    dialog.request_suggestion()
+    assert (dialog.place.currentText(), dialog.department.currentText()) == ("会議室B", "営業部")
+    assert "モデル" in dialog.suggest_status.text() and "会議室B" in dialog.suggest_status.text()
+    assert dialog.category.currentIndex() == -1
+
+
 def test_ai_suggestion_without_a_model_says_so(qtbot: Any, opened: list[Any], services: Services) -> None:
     dialog = open_capture(qtbot, services, opened)
     type_japanese(dialog.text, "照明が暗い")

@@ -31,6 +31,7 @@ from desktop.logbook import (
     FollowUp,
     Note,
 )
+from desktop.note_fields import NoteSuggestion, suggest_note
 from ui.errors import describe  # noqa: F401 — re-exported for the dialogs and pages
 from ui.i18n import t
 
@@ -198,11 +199,12 @@ def add_followup(services: Any, note_id: str, text: str) -> Note:
     return note
 
 
-def suggest_fields(services: Any, text: str, categories: Sequence[str]) -> dict[str, Any]:
-    """Runs in a worker: the model's category/severity/tags for a note (see local_models.schemas)."""
-    from local_models.schemas import suggest_note_fields
-
-    return suggest_note_fields(services.runtime, text, categories)
+def suggest_fields(services: Any, text: str, categories: Sequence[str]) -> NoteSuggestion:
+    """Runs in a worker: category/severity/tags from the model, place/department from the text against the
+    logbook's lists (the model's pick from the same lists when the text names none); see desktop.note_fields."""
+    choices = load_choices(services)
+    return suggest_note(services.runtime, text, categories=categories, places=choices.places,
+                        departments=choices.departments)
 
 
 # --- fixed vocabularies in combos -----------------------------------------------------------------------

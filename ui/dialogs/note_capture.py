@@ -2,8 +2,10 @@
 
 Built to be filled in a few seconds with the keyboard only: the text has the focus, Tab walks through
 place → department → category → severity, Ctrl+Enter saves, Esc cancels (and asks first when text would be
-lost). The model, when one is loaded, suggests category, severity and tags off the UI thread; a suggestion
-never overrides a field the user already chose. If saving fails the dialog stays open with the message, so
+lost). The model, when one is loaded, suggests category, severity and tags off the UI thread; place and
+department are read from the text against the logbook's lists (desktop.note_fields), with the model's pick
+from the same lists when the text names none, and without a model too. A suggestion never overrides a field
+the user already chose. If saving fails the dialog stays open with the message, so
 nothing typed is ever lost.
 """
 
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 import ui.dialogs as common
+from desktop.note_fields import NoteSuggestion, match_department, match_place
 from ui import catalog_log  # noqa: F401 — registers the English strings
 from ui.dialogs.record_dialog import RecordDialog
 from ui.i18n import t
@@ -54,6 +57,8 @@ class NoteCaptureDialog(RecordDialog):
         self._suggest_job: Any = None
         self._suggested_for = ""
         self._categories: list[str] = list(common.Choices().note_categories)
+        self._places: list[str] = []
+        self._departments: list[str] = []
         self.choices_job: Any = None
         self._build()
         self._fill_defaults()
@@ -81,7 +86,9 @@ class NoteCaptureDialog(RecordDialog):
         self.anonymous.toggled.connect(self._anonymous_toggled)
 
         self.suggest_button = QPushButton(t("AIに提案させる"))
-        self.suggest_button.setToolTip(t("読み込んだモデルが分類・重要度・タグを提案します（選んだ項目は変えません）"))
+        self.suggest_button.setToolTip(
+            t("分類・重要度・タグはモデルが、場所・部署は本文と記録済みの一覧から提案します（選んだ項目は変えません）")
+        )
         self.suggest_button.clicked.connect(self.request_suggestion)
         self.suggest_status = QLabel("")
         self.suggest_status.setObjectName("muted")
@@ -140,6 +147,11 @@ class NoteCaptureDialog(RecordDialog):
         self.category.activated.connect(lambda _i: self._user_chose.add("category"))
         self.severity.activated.connect(lambda _i: self._user_chose.add("severity"))
         self.tags.textEdited.connect(lambda _s: self._user_chose.add("tags"))
+        for name, combo in (("place", self.place), ("department", self.department)):
+            combo.activated.connect(lambda _i, n=name: self._user_chose.add(n))
+            line = combo.lineEdit()
+            if line is not None:
+                line.textEdited.connect(lambda _s, n=name: self._user_chose.add(n))
 
         self._pause = QTimer(self)
         self._pause.setSingleShot(True)
@@ -185,6 +197,7 @@ class NoteCaptureDialog(RecordDialog):
         common.fill_history(self.place, choices.places)
         common.fill_history(self.department, choices.departments)
         self._categories = choices.note_categories
+        self._places, self._departments = choices.places, choices.departments
 
     # ---- values --------------------------------------------------------------------------------------
 
@@ -245,7 +258,7 @@ class NoteCaptureDialog(RecordDialog):
             self.suggest_status.setText(t("先に内容を入力してください。"))
             return
         if not common.model_ready(self.services):
-            self.suggest_status.setText(t("モデルが読み込まれていません（モデル画面で選べます）。"))
+            self._fill_from_text_only(text)
             return
         if self._suggest_job is not None:
             return
@@ -261,20 +274,45 @@ class NoteCaptureDialog(RecordDialog):
             owner=self,
         )
 
+    def _fill_from_text_only(self, text: str) -> None:
+        """No model: the place and department the text names can still be filled (the lists are loaded)."""
+        place = match_place(text, self._places)
+        filled = self._fill_place_department(
+            NoteSuggestion(place=place, department=match_department(text, self._departments, place))
+        )
+        if filled:
+            self.suggest_status.setText(t("本文から：{what}（分類・重要度・タグの提案にはモデルが必要です）",
+                                          what=" / ".join(filled)))
+        else:
+            self.suggest_status.setText(t("モデルが読み込まれていません（モデル画面で選べます）。"))
+
+    def _fill_place_department(self, suggestion: NoteSuggestion) -> list[str]:
+        """Fill 場所 and 部署 where the user has not chosen; what was filled, for the status line."""
+        filled: list[str] = []
+        for name, combo, value, label in (
+            ("place", self.place, suggestion.place, t("場所：{value}", value=suggestion.place)),
+            ("department", self.department, suggestion.department, t("部署：{value}", value=suggestion.department)),
+        ):
+            if value and name not in self._user_chose and not combo.currentText().strip():
+                combo.setEditText(value)
+                filled.append(label)
+        return filled
+
     def _apply_suggestion(self, suggestion: Any) -> None:
         self._suggest_job = None
         self.suggest_button.setEnabled(True)
-        fields = suggestion if isinstance(suggestion, dict) else {}
+        fields = suggestion if isinstance(suggestion, NoteSuggestion) else NoteSuggestion()
         applied: list[str] = []
-        if fields.get("category") and "category" not in self._user_chose:
-            i = self.category.findText(str(fields["category"]))
+        if fields.category and "category" not in self._user_chose:
+            i = self.category.findText(fields.category)
             if i >= 0:
                 self.category.setCurrentIndex(i)
-                applied.append(str(fields["category"]))
-        severity = str(fields.get("severity") or "")
+                applied.append(fields.category)
+        severity = fields.severity
         if severity and "severity" not in self._user_chose and common.select_value(self.severity, severity):
             applied.append(t(severity))
-        tags = [str(x) for x in fields.get("tags") or []]
+        applied.extend(self._fill_place_department(fields))
+        tags = [str(x) for x in fields.tags]
         if tags and "tags" not in self._user_chose and not self.tags.text().strip():
             self.tags.setText("、".join(tags))
             applied.append("、".join(tags))
