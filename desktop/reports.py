@@ -203,11 +203,12 @@ def _counts(current: list[ins.Count], ytd: list[ins.Count]) -> list[list[str | i
 
 
 def build_monthly_report(book: Logbook, month_text: str, fiscal_start_month: int | None = None,
-                         narrative: Narrative | None = None, findings: bool = True) -> MonthlyReport:
+                         narrative: Narrative | None = None, findings: bool = True,
+                         language: str = "ja") -> MonthlyReport:
     """The report for one month (``YYYY-MM``), with fiscal-year-to-date columns.
 
     ``narrative``: the findings to print (edited on the 分析 page, or written by the model); by default the
-    templated narrative of the month (``findings=False``: none)."""
+    templated narrative of the month in ``language`` (``findings=False``: none)."""
     data = ins.Insights(book, fiscal_start_month)
     this = ins.month(month_text)
     prev = ins.month((this.start.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"))
@@ -217,7 +218,7 @@ def build_monthly_report(book: Logbook, month_text: str, fiscal_start_month: int
         from desktop.logbook_insights import LogbookAnalysis
         from desktop.narrative import template_narrative
 
-        narrative = template_narrative(LogbookAnalysis(book), month_text)
+        narrative = template_narrative(LogbookAnalysis(book), month_text, language)
     if narrative is not None:
         report.findings = [f.text for f in narrative.findings]
         report.findings_note = FINDINGS_NOTES.get(narrative.source, "")

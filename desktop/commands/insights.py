@@ -238,8 +238,9 @@ def _narrative(args: argparse.Namespace, ctx: Context) -> int:
 
     def body(analysis: Any, a: argparse.Namespace) -> int:
         parse_month(a.month)  # ValueError with a clear message on a bad month
-        narrative = (model_narrative(analysis, analysis.runtime, a.month) if analysis.runtime is not None
-                     else template_narrative(analysis, a.month))
+        language = ctx.settings.ui.language
+        narrative = (model_narrative(analysis, analysis.runtime, a.month, language=language)
+                     if analysis.runtime is not None else template_narrative(analysis, a.month, language))
         if a.json:
             _print_json(narrative.to_json())
         else:

@@ -383,7 +383,8 @@ def _report(args: argparse.Namespace, ctx: Context) -> int:
     from desktop.reports import build_monthly_report
 
     def action(book: Logbook, a: argparse.Namespace) -> int:
-        report = build_monthly_report(book, a.month, ctx.settings.logbook.fiscal_start())
+        report = build_monthly_report(book, a.month, ctx.settings.logbook.fiscal_start(),
+                                      language=ctx.settings.ui.language)
         path = report.write(Path(a.out))
         _err(f"月次報告を書きました / report written: {path}")
         return 0

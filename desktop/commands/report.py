@@ -39,8 +39,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         opener = AnalysisOpener(ctx, a)
         try:
             analysis = opener(book)
-            narrative = (model_narrative(analysis, analysis.runtime, a.month) if analysis.runtime is not None
-                         else template_narrative(analysis, a.month))
+            language = ctx.settings.ui.language
+            narrative = (model_narrative(analysis, analysis.runtime, a.month, language=language)
+                         if analysis.runtime is not None else template_narrative(analysis, a.month, language))
         finally:
             opener.close()
         report = build_monthly_report(book, a.month, ctx.settings.logbook.fiscal_start(), narrative=narrative)

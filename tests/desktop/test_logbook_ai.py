@@ -5,6 +5,7 @@ whose truth is known, in a real encrypted logbook file."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -19,7 +20,7 @@ from desktop.faq import faq_candidates, write_faq_xlsx
 from desktop.logbook import Logbook, Note
 from desktop.logbook_ask import ask_logbook, parse_question
 from desktop.logbook_insights import LogbookAnalysis
-from desktop.narrative import check_narrative, model_narrative, numbers_in, template_narrative
+from desktop.narrative import check_narrative, cited, model_narrative, numbers_in, template_narrative
 from desktop.paths import DataHome
 from desktop.settings import LogbookSettings
 from tests.model_server import model_server  # noqa: F401
@@ -157,6 +158,44 @@ def test_narrative_is_cited_and_checked(analysis: LogbookAnalysis) -> None:
     assert any("根拠" in p for p in check_narrative(analysis, narrative, "・数字のない所見"))
 
 
+KANA = re.compile(r"[\u3040-\u30ff]")
+QUOTED = re.compile(r"“[^”]*”")
+
+
+def test_narrative_follows_the_ui_language(analysis: LogbookAnalysis) -> None:
+    """English UI: the same findings, figures and citations, written in English (what is quoted from the
+    records stays as written), and the same number/ID check holds."""
+    ja = template_narrative(analysis, "2026-11", "ja")
+    en = template_narrative(analysis, "2026-11", "en")
+    assert en.language == "en" and len(en.findings) == len(ja.findings) >= 3
+    for f_en, f_ja in zip(en.findings, ja.findings, strict=True):
+        assert (f_en.kind, f_en.cites, f_en.numbers) == (f_ja.kind, f_ja.cites, f_ja.numbers)
+        # the same figures; only the month is written differently (11月 / November 2026)
+        assert sorted(n for n in numbers_in(f_en.text) if n not in (2026, 11)) == sorted(
+            n for n in numbers_in(f_ja.text) if n not in (2026, 11))
+        assert all(n in f_en.numbers or n in (2026, 11, 3) for n in numbers_in(f_en.text))
+        assert cited(f_en.text) == cited(f_ja.text)
+        assert not KANA.search(QUOTED.sub("", f_en.text)), f_en.text  # English outside the quotes
+    assert "November 2026" in en.findings[0].text
+    assert check_narrative(analysis, en) == []
+    edited = en.to_text() + "\n・Complaints about meeting rooms: 99 [T99]"
+    problems = check_narrative(analysis, en, edited)
+    assert any("99" in p for p in problems) and any("T99" in p for p in problems)
+
+
+def test_narrative_cli_speaks_the_settings_language(capsys: pytest.CaptureFixture[str], truth: Planted,
+                                                   data_home: Path) -> None:
+    from desktop.context import Context
+
+    ctx = Context.open(data_home)
+    ctx.settings.ui.language = "en"
+    ctx.save_settings()
+    assert main(["insights", "narrative", "--month", "2026-11", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["language"] == "en" and out["findings"]
+    assert all(not KANA.search(QUOTED.sub("", f["text"])) for f in out["findings"])
+
+
 @pytest.mark.skipif(not TINY, reason="the tiny test model is not in local_models/models (run the set-up)")
 def test_model_narrative_keeps_only_checked_sentences(analysis: LogbookAnalysis) -> None:
     from desktop.answering import runtime_config
@@ -172,6 +211,24 @@ def test_model_narrative_keeps_only_checked_sentences(analysis: LogbookAnalysis)
     assert check_narrative(analysis, narrative) == []  # whatever the small model wrote, what is kept passes
     for f, b in zip(narrative.findings, base.findings, strict=True):
         assert f.cites == b.cites and (f.text == b.text or narrative.source == "model")
+
+
+@pytest.mark.skipif(not TINY, reason="the tiny test model is not in local_models/models (run the set-up)")
+def test_model_narrative_in_english_is_checked_the_same_way(analysis: LogbookAnalysis) -> None:
+    from desktop.answering import runtime_config
+    from desktop.settings import Settings
+    from local_models import ModelRuntime
+
+    with ModelRuntime(runtime_config(Settings())) as runtime:
+        runtime.load(TINY[0])
+        assert runtime.wait_until_loaded(timeout=120) and runtime.state == "ready"
+        narrative = model_narrative(analysis, runtime, "2026-11", timeout=120, language="en")
+    base = template_narrative(analysis, "2026-11", "en")
+    assert narrative.language == "en" and len(narrative.findings) == len(base.findings)
+    assert check_narrative(analysis, narrative) == []
+    for f, b in zip(narrative.findings, base.findings, strict=True):
+        assert f.cites == b.cites
+        assert f.text == b.text or not KANA.search(QUOTED.sub("", f.text.split("[")[0])), f.text
 
 
 def test_insights_cli_shapes(capsys: pytest.CaptureFixture[str], truth: Planted, tmp_path: Path) -> None:
@@ -223,6 +280,55 @@ def test_exported_faq_sheet_is_answerable(analysis: LogbookAnalysis, tmp_path: P
         assert hits and hits[0].path.endswith("ログブックFAQ.xlsx") and "翌月10日" in hits[0].text
     finally:
         kbase.close()
+
+
+def test_faq_sheet_exported_into_a_watched_folder_is_answered(
+    capsys: pytest.CaptureFixture[str], truth: Planted, data_home: Path, tmp_path: Path
+) -> None:
+    """The loop the issue asks for, through the app's own parts: `insights faq --out` writes the sheet into a
+    knowledge folder the running app watches (Services.start_watch, the real watchdog observer), the watcher
+    indexes it, and the 回答 page's pipeline (Services.answerer) answers from it."""
+    import threading
+
+    from desktop.answering import AnswerDone
+    from desktop.context import Context
+    from desktop.services import Services
+
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    ctx = Context.open(data_home)
+    ctx.settings.model.active = str(data_home / "no-model.gguf")  # extractive answers: no model in this test
+    ctx.settings.kb.watch = True
+    ctx.save_settings()
+    services = Services(ctx)
+    changed: list[str] = []
+    indexed = threading.Event()
+
+    def heard(paths: list[str]) -> None:
+        changed.extend(paths)
+        if any(p.endswith(".xlsx") for p in paths):
+            indexed.set()
+
+    try:
+        services.kb.add_source(folder)
+        services.kb_change_listener = heard
+        services.start_watch()
+        assert services.watching
+        before = list(services.answerer.ask("経費精算の申請期限はいつまで？"))
+        assert not before[-1].answer.grounded  # nothing to answer from yet
+
+        sheet = folder / "ログブックFAQ.xlsx"
+        assert main(["insights", "faq", "--out", str(sheet)]) == 0
+        capsys.readouterr()
+        assert indexed.wait(60), f"the watcher did not index the sheet (heard: {changed})"
+
+        events = list(services.answerer.ask("経費精算の申請期限はいつまで？"))
+        done = events[-1]
+        assert isinstance(done, AnswerDone) and done.answer.grounded, done
+        assert "翌月10日" in done.answer.answer
+        assert any(s.path.endswith("ログブックFAQ.xlsx") for s in done.answer.cited_sources)
+    finally:
+        services.close()
 
 
 def test_narrative_through_the_model_server(capsys: pytest.CaptureFixture[str], truth: Planted,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,10 +95,15 @@ def test_panel_in_english_has_every_string(qtbot: Any, services: Services) -> No
     seed(services)
     before = i18n.missing()
     p = InsightsPage(services)
+    p.month.setDate(p.month.date().fromString("2026-11", "yyyy-MM"))
     try:
         with qtbot.waitSignal(p.reading.ready, timeout=60_000):
             p.activated()
         assert "themes" in p.reading.status.text()
         assert i18n.missing() - before == set(), sorted(i18n.missing() - before)
+        # the narrative speaks the UI's language too (what it quotes from the records stays as written)
+        narrative = p.reading.narrative_edit.toPlainText()
+        assert p.reading.narrative.language == "en" and p.reading.narrative.findings
+        assert not re.search(r"[\u3040-\u30ff]", re.sub(r"“[^”]*”", "", narrative)), narrative
     finally:
         dispose(p)

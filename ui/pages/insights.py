@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 import ui.dialogs as common
 from desktop import insights as ins
-from ui import catalog_log  # noqa: F401 — registers the English strings
+from ui import catalog_log, i18n  # noqa: F401 — registers the English strings
 from ui.charts import ChartCard
 from ui.demo_offer import DemoOffer, demo_events
 from ui.i18n import language, t
@@ -195,7 +195,7 @@ def write_report(services: Any, month_text: str, path: Path, narrative: Any = No
     from desktop.reports import build_monthly_report
 
     report = build_monthly_report(services.logbook, month_text, services.settings.logbook.fiscal_start(),
-                                  narrative=narrative)
+                                  narrative=narrative, language=i18n.language())
     return report.write(path)
 
 

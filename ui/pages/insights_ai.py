@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 import ui.dialogs as common
-from ui import catalog_insights_ai  # noqa: F401 — registers the English strings
+from ui import catalog_insights_ai, i18n  # noqa: F401 — registers the English strings
 from ui.i18n import t
 from ui.pages import card, muted, section_title
 from ui.workers import workers
@@ -297,7 +297,8 @@ class LogbookReading(QWidget):
         from desktop.narrative import Citable, template_narrative
 
         a = self.analysis
-        return Reading(a.themes(), a.recurring(), faq_candidates(a), template_narrative(a, month), month,
+        language = i18n.language()  # what the page shows (the app keeps it equal to settings.ui.language)
+        return Reading(a.themes(), a.recurring(), faq_candidates(a), template_narrative(a, month, language), month,
                        {d.id: d.kind for d in a.docs}, Citable.of(a))
 
     def _progress(self, step: Any) -> None:
@@ -500,8 +501,12 @@ class LogbookReading(QWidget):
         self._set_busy(True)
         self.status.setText(t("所見を書いています…"))
 
+        language = i18n.language()  # what the page shows (the app keeps it equal to settings.ui.language)
+
         def op() -> Any:
-            return model_narrative(self.analysis, runtime, month) if model else template_narrative(self.analysis, month)
+            if model:
+                return model_narrative(self.analysis, runtime, month, language=language)
+            return template_narrative(self.analysis, month, language)
 
         def ok(narrative: Any) -> None:
             self._job = None
@@ -520,8 +525,9 @@ class LogbookReading(QWidget):
             return self.narrative
         from desktop.narrative import Finding, Narrative, cited
 
-        lines = [ln.lstrip("・").strip() for ln in self.narrative_edit.toPlainText().splitlines() if ln.strip()]
-        return Narrative(month, [Finding("edited", ln, cited(ln), []) for ln in lines], "edited")
+        lines = [ln.lstrip("・•").strip() for ln in self.narrative_edit.toPlainText().splitlines() if ln.strip()]
+        return Narrative(month, [Finding("edited", ln, cited(ln), []) for ln in lines], "edited",
+                         language=self.narrative.language)
 
     # ---- ask -------------------------------------------------------------------------------------------
     def ask(self) -> None:
