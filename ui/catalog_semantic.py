@@ -29,5 +29,6 @@ CATALOG: dict[str, str] = {
     "{model} — {done} / {total} 区切りを埋め込み中({rate:.1f} 件/秒)。":
         "{model} — embedding {done} / {total} chunks ({rate:.1f}/s).",
     "{model} を使っています。": "Using {model}.",
+    "(意味の近い箇所を探しています…)": " (looking for passages close in meaning…)",
 }
 register(CATALOG)

@@ -48,6 +48,42 @@ def test_typing_searches_off_the_ui_thread_and_shows_cards(
     assert "慶弔" in cards[0].hit.text
 
 
+@pytest.mark.model
+def test_words_answer_at_once_and_meaning_joins_when_ready(
+    qtbot: Any, services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.semantic import semantic_model
+    from tests.conftest import EMBEDDER
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "慶弔.md").write_text("# 慶弔休暇\n\n## 第3条\n\n父母の死亡のときは5日の慶弔休暇を与える。\n",
+                                 encoding="utf-8")
+    (docs / "車.md").write_text("# 社用車\n\n## 第9条\n\n給油は車両に備え付けの給油カードで行う。\n", encoding="utf-8")
+    for _ in services.kb.index(folders=[docs]):
+        pass
+    services.kb.set_semantic(semantic_model(EMBEDDER))
+    for _ in services.kb.embed():
+        pass
+    modes: list[str] = []
+    real = services.kb.search
+
+    def spy(query: str, k: int = 10, mode: str = "hybrid") -> Any:
+        modes.append(mode)
+        return real(query, k, mode)
+
+    monkeypatch.setattr(services.kb, "search", spy)
+    page = AnswerPage(services)
+    qtbot.addWidget(page)
+    page.show()
+    page.search_box.setText("ガソリンはどうやって入れる？")  # no word of the rules: only meaning finds 給油
+    with qtbot.waitSignal(page.searchFinished, timeout=60_000):
+        page.search_now()
+    assert modes[0] == "lexical" and modes[-1] == "hybrid"  # words first, then the fused ranking replaced them
+    assert page.hits and "給油" in page.hits[0].text
+    assert getattr(page.hits[0], "similarity", None) is not None
+
+
 def test_stale_results_are_dropped(qtbot: Any, page: AnswerPage) -> None:
     page.search_box.setText("社用車")
     page.search_now()

@@ -20,6 +20,7 @@ from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from desktop.services import Services
+from ui import catalog_semantic  # noqa: F401 — registers the English strings
 from ui.errors import describe
 from ui.i18n import t
 from ui.pages.answer.results import hit_ref
@@ -121,12 +122,29 @@ class AnswerPage(AnswerView):
         kbase = self.services.kb
         started = time.perf_counter()
 
-        def op() -> list[Any]:
-            return list(kbase.search(query, k=k))
+        semantic = kbase.semantic is not None
 
-        def done(hits: list[Any]) -> None:
+        # Words first, at once; then, when the semantic layer is on, the fused ranking (the question's
+        # embedding costs a model pass) replaces it — unless a newer query was typed meanwhile.
+        def lexical() -> list[Any]:
+            return list(kbase.search(query, k=k, mode="lexical"))
+
+        def hybrid() -> list[Any] | None:
+            return None if seq != self._search_seq else list(kbase.search(query, k=k, mode="hybrid"))
+
+        def lexical_done(hits: list[Any]) -> None:
             if seq != self._search_seq:
                 return  # a newer query was typed meanwhile
+            self._show_hits(query, hits, (time.perf_counter() - started) * 1000)
+            if semantic:
+                self.search_status.setText(self.search_status.text() + t("(意味の近い箇所を探しています…)"))
+                self._search_job = workers().run("search-hybrid", hybrid, hybrid_done, failed, owner=self)
+            else:
+                self.searchFinished.emit()
+
+        def hybrid_done(hits: list[Any] | None) -> None:
+            if hits is None or seq != self._search_seq:
+                return
             self._show_hits(query, hits, (time.perf_counter() - started) * 1000)
             self.searchFinished.emit()
 
@@ -135,7 +153,7 @@ class AnswerPage(AnswerView):
                 self.search_status.setText(t("検索できませんでした: {error}", error=describe(exc)))
                 self.searchFinished.emit()
 
-        self._search_job = workers().run("search", op, done, failed, owner=self)
+        self._search_job = workers().run("search", lexical, lexical_done, failed, owner=self)
 
     def _show_hits(self, query: str, hits: list[Any], ms: float) -> None:
         self.hits = hits
