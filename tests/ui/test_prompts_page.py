@@ -22,7 +22,7 @@ from ui.pages.prompts import PromptsPage
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
-PAGE_SOURCE = Path(__file__).resolve().parents[2] / "ui" / "pages" / "prompts.py"
+PAGE_SOURCES = sorted((Path(__file__).resolve().parents[2] / "ui" / "pages" / "prompts").glob("*.py"))
 
 
 @pytest.fixture
@@ -207,9 +207,10 @@ def test_share_through_a_file(qtbot: Any, page: PromptsPage, services: Services,
 
 def test_english_catalogue_covers_the_page(qtbot: Any, services: Services) -> None:
     # Every literal the page passes to t() has an English text.
-    tree = ast.parse(PAGE_SOURCE.read_text(encoding="utf-8"))
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in PAGE_SOURCES]
     literals = {
         node.args[0].value
+        for tree in trees
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "t"
         and node.args and isinstance(node.args[0], ast.Constant)
