@@ -165,7 +165,9 @@ class DemoOffer(QWidget):
 
     def _show(self, status: Any) -> None:
         self.status = status
-        empty = status is not None and status.empty
+        # team mode: fictional records are never offered into the team's shared logbook (the banner stays, so
+        # demo records that came in with `team migrate` can be removed)
+        empty = status is not None and status.empty and not self.services.team_mode
         loaded = status is not None and status.loaded
         self.offer.setVisible(empty)
         self.banner.setVisible(loaded)

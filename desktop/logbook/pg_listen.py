@@ -50,20 +50,25 @@ def parse(payload: str) -> Change:
 class ChangeListener:
     """Listens for changes on one team logbook. One listener per window is plenty."""
 
-    def __init__(self, target: TeamTarget, password: str | None, *, poll_s: float = 0.5) -> None:
+    def __init__(
+        self, target: TeamTarget, password: str | None, *, poll_s: float = 0.5, max_pause_s: float = 30.0
+    ) -> None:
         self.target = target
         self._password = password
         self.poll_s = poll_s
+        self.max_pause_s = max_pause_s  # the longest wait between reconnect attempts
         self.ready = threading.Event()  # set once LISTEN is in force (tests wait for it)
 
     def changes(
-        self, stop: threading.Event, *, on_state: StateCallback | None = None, idle: bool = False
+        self, stop: threading.Event, *, on_state: StateCallback | None = None, idle: bool = False,
+        resync_first: bool = False,
     ) -> Iterator[Change]:
         """Yield changes until ``stop`` is set. ``on_state(listening, problem)`` hears when LISTEN is in force
         (``True, None``) and when the server is lost or cannot be reached (``False, error or None``). With
         ``idle``, a quiet ``poll_s`` after some changes yields ``Change("*", "idle")``: the moment to act on
-        a burst of changes at once."""
-        pause = 1.0
+        a burst of changes at once. With ``resync_first``, the first LISTEN is followed by a ``resync`` too: a
+        caller that keeps a copy reads it then, with no gap in which a change could be missed."""
+        pause = min(1.0, self.max_pause_s)
         first = True
         while not stop.is_set():
             try:
@@ -73,17 +78,17 @@ class ChangeListener:
                 if on_state is not None:
                     on_state(False, exc)
                 stop.wait(pause)
-                pause = min(pause * 2, 30.0)
+                pause = min(pause * 2, self.max_pause_s)
                 continue
             try:
                 conn.execute(f"LISTEN {CHANNEL}")
                 self.ready.set()
                 if on_state is not None:
                     on_state(True, None)
-                if not first:
+                if not first or resync_first:
                     yield Change("*", "resync")
                 first = False
-                pause = 1.0
+                pause = min(1.0, self.max_pause_s)
                 busy = False
                 while not stop.is_set():
                     quiet = True

@@ -57,6 +57,7 @@ _BATCH = 500
 # after the server failed, reads go straight to the copy for this long before the server is tried again
 # (an unreachable host costs the connect timeout on every call otherwise)
 RETRY_AFTER_S = 15.0
+RECONNECT_S = 5.0  # the longest pause between the follower's attempts to reach a server that went away
 _DOWN = (TeamConnectError, psycopg.OperationalError, psycopg.InterfaceError)
 
 _COPY_META = """
@@ -395,7 +396,7 @@ class TeamBook(Logbook):
         tried again once :data:`RETRY_AFTER_S` has passed, so a dead host does not cost a timeout per call."""
         if self.state.online or time.monotonic() >= self._retry_at:
             try:
-                result = remote()
+                result = _twice(remote)
             except _DOWN as exc:
                 self.went_down(exc)
             else:
@@ -407,7 +408,7 @@ class TeamBook(Logbook):
         """Run a write on the server (always tried: the user asked for it); :class:`ServerDownError` when it
         cannot be reached — never written to the copy alone."""
         try:
-            result = op()
+            result = _twice(op)
         except _DOWN as exc:
             self.went_down(exc)
             raise ServerDownError(self.state.problem_ja) from None
@@ -448,27 +449,9 @@ class TeamBook(Logbook):
         from desktop.logbook.records import now_iso
 
         team = self._remote()
-        result = SyncResult()
         with self._sync_lock:
             try:
-                for kind, remote in (("notes", team.notes), ("inquiries", team.inquiries)):
-                    theirs = remote.versions()
-                    mine = self.copy.versions(kind)
-                    changed = [i for i, v in theirs.items() if mine.get(i) != v]
-                    gone = [i for i in mine if i not in theirs]
-                    fetched = 0
-                    for i in range(0, len(changed), _BATCH):
-                        got = remote.get_many(changed[i : i + _BATCH])
-                        fetched += self.copy.store(kind, got.values())
-                    result.fetched[kind] = fetched
-                    result.removed[kind] = self.copy.remove(kind, gone)
-                for kind in ("notes", "inquiries"):
-                    cats = team.lists.categories(kind)
-                    if cats and cats != self.copy_lists.categories(kind):
-                        self.copy_lists.set_categories(kind, cats)
-                places = team.lists.places()
-                if places != self.copy_lists.places():
-                    self.copy_lists.set_places(places)
+                result = _twice(lambda: self._sync(team))
             except _DOWN as exc:
                 self.went_down(exc)
                 raise ServerDownError(self.state.problem_ja) from None
@@ -476,6 +459,29 @@ class TeamBook(Logbook):
         self._set_state(TeamState(self.target.url, True, "", "", now_iso()))
         if result.changed_kinds:
             log.info("team copy synced: %s", result)
+        return result
+
+    def _sync(self, team: TeamLogbook) -> SyncResult:
+        """One pass: the server's (id, version) pairs against the copy's; only the differences are fetched."""
+        result = SyncResult()
+        for kind, remote in (("notes", team.notes), ("inquiries", team.inquiries)):
+            theirs = remote.versions()
+            mine = self.copy.versions(kind)
+            changed = [i for i, v in theirs.items() if mine.get(i) != v]
+            gone = [i for i in mine if i not in theirs]
+            fetched = 0
+            for i in range(0, len(changed), _BATCH):
+                got = remote.get_many(changed[i : i + _BATCH])
+                fetched += self.copy.store(kind, got.values())
+            result.fetched[kind] = fetched
+            result.removed[kind] = self.copy.remove(kind, gone)
+        for kind in ("notes", "inquiries"):
+            cats = team.lists.categories(kind)
+            if cats and cats != self.copy_lists.categories(kind):
+                self.copy_lists.set_categories(kind, cats)
+        places = team.lists.places()
+        if places != self.copy_lists.places():
+            self.copy_lists.set_places(places)
         return result
 
     def sync_quietly(self) -> SyncResult | None:
@@ -500,7 +506,8 @@ class TeamBook(Logbook):
                     group.remove(cb)
 
     def start_following(self, *, debounce_s: float = 0.3) -> None:
-        """Sync now, then on every change the server announces, on a thread of its own (returns at once)."""
+        """Sync once listening, then after every burst of changes the server announces, on a thread of its own
+        (returns at once)."""
         if self._follow_thread is not None and self._follow_thread.is_alive():
             return
         self._follow_stop.clear()
@@ -510,11 +517,13 @@ class TeamBook(Logbook):
         self._follow_thread.start()
 
     def _follow(self, debounce_s: float) -> None:
-        self._sync_and_tell({"notes", "inquiries", "lists"}, always=True)
-        listener = ChangeListener(self.target, self._password, poll_s=debounce_s)
+        # the first sync runs once LISTEN is in force (resync_first): a change made in between is not missed
+        # reconnect at least every 5 s: the status bar says when the server is back soon after it is
+        listener = ChangeListener(self.target, self._password, poll_s=debounce_s, max_pause_s=RECONNECT_S)
         pending: set[str] = set()
-        for change in listener.changes(self._follow_stop, on_state=self._listener_state, idle=True):
-            if change.op == "resync":  # the connection was lost: changes may have been missed
+        for change in listener.changes(self._follow_stop, on_state=self._listener_state, idle=True,
+                                       resync_first=True):
+            if change.op == "resync":  # listening from now on (first time, or after a lost connection)
                 self._sync_and_tell({"notes", "inquiries", "lists"}, always=True)
             elif change.op == "idle":  # a burst of changes is over: one sync for all of them
                 kinds, pending = pending, set()
@@ -591,6 +600,17 @@ class TeamBook(Logbook):
         if self._team is not None:
             self._team.close()
         super().close()
+
+
+def _twice(op: Callable[[], Any]) -> Any:
+    """``op()``, once more if the connection broke: a connection that died with a server restart fails its
+    next statement and is replaced on the following call (PgDatabase.conn), so the first call after the
+    server came back does not look like an outage. A fresh connect that fails (TeamConnectError) is final."""
+    try:
+        return op()
+    except (psycopg.OperationalError, psycopg.InterfaceError):
+        log.info("team server: the connection broke; trying once more on a new one")
+        return op()
 
 
 def _carry_over_prompts(home: DataHome, key: bytes, copy_db: LogbookDB) -> None:

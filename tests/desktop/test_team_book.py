@@ -200,3 +200,15 @@ def test_the_log_and_insights_commands_use_the_team_logbook(
     texts = {n["text"] for n in json.loads(capsys.readouterr().out)}
     assert texts == {"PC-Bの声: 食堂の椅子が壊れている", "CLIから: 食堂が暑い"}
     assert {n.created_by for n in b.logbook.notes.list()} == {"alice", "bob"}
+
+
+def test_the_first_save_after_a_server_restart_goes_through(
+    pg_cluster: PgCluster, two_pcs: tuple[Services, Services]
+) -> None:
+    a, _b = two_pcs
+    book = a.logbook
+    assert book.notes.count() == 0  # this thread's connection is open and idle
+    pg_cluster.pause()
+    pg_cluster.resume()  # the idle connection died with the old server process
+    saved = book.notes.add(Note(text="再起動後の最初の保存"))
+    assert book.notes.get(saved.id) is not None and isinstance(book, TeamBook) and book.state.online

@@ -95,3 +95,17 @@ def test_while_the_server_is_down_the_page_reads_the_copy_and_the_bar_says_so(
     finally:
         pg_cluster.resume()
     qtbot.waitUntil(lambda: window.offline_mark.text() == "● チームサーバー接続中", timeout=30_000)
+
+
+def test_the_demo_offer_is_not_made_into_the_teams_logbook(qtbot: Any, team_services: Services) -> None:
+    from tests.ui.helpers import dispose
+    from ui.demo_offer import DemoOffer
+
+    offer = DemoOffer(team_services)
+    offer.show()
+    try:
+        offer.refresh()
+        qtbot.waitUntil(lambda: offer.status is not None, timeout=15_000)
+        assert offer.status.empty and not offer.isVisible()  # an empty logbook, yet no demo data offered
+    finally:
+        dispose(offer)
