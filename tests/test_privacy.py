@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from desktop.cli import main
+from tests.desktop.pg_fixtures import TeamServer, pg_cluster, team_server  # noqa: F401
 from tests.model_server import ModelServer, model_server  # noqa: F401
 
 NETWORK_EVENTS = {
@@ -163,3 +164,35 @@ def test_team_mode_talks_to_the_configured_model_server_only(
     assert attempts and all(str(elsewhere[1]) in a or "192.0.2.1" in a for a in attempts), attempts
     answer = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert answer["grounded"] and answer["model"] is None and "30,000円" in answer["answer"]
+
+
+def test_team_logbook_mode_talks_to_the_configured_database_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], team_server: TeamServer  # noqa: F811
+) -> None:
+    """The team logbook: the app's own Python code opens no socket but to the configured host. libpq (in C)
+    makes the PostgreSQL connection itself, out of the audit hook's sight, so the test also checks that every
+    connection the app holds goes to the configured host and port."""
+    from desktop.context import Context
+    from desktop.logbook.team_book import TeamBook
+    from desktop.services import Services, allowed_hosts
+    from tests.desktop.test_team_book import connect_home
+
+    ctx = connect_home(tmp_path / "pc", team_server, "alice")
+    allow = allowed_hosts(ctx.settings)
+    assert allow == {("127.0.0.1", team_server.cluster.port)}
+    home = str(ctx.home.root)
+    with no_network(allow) as attempts:
+        assert main(["--home", home, "log", "add", "note", "--text", "チームの記録: 会議室の鍵が見当たらない"]) == 0
+        assert main(["--home", home, "log", "list", "notes", "--json"]) == 0
+        services = Services(Context.open(home))
+        try:
+            book = services.logbook
+            assert isinstance(book, TeamBook)
+            assert [n.text for n in book.notes.list()] == ["チームの記録: 会議室の鍵が見当たらない"]
+            book.sync()
+            for conn in book._remote().db._all:
+                assert (conn.info.host, conn.info.port) == ("127.0.0.1", team_server.cluster.port)
+        finally:
+            services.close()
+    assert attempts == [], "network attempts other than the team's database:\n" + "\n".join(attempts)
+    assert "会議室の鍵" in capsys.readouterr().out
