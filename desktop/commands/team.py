@@ -232,6 +232,10 @@ def _migrate(args: argparse.Namespace, ctx: Context) -> int:
                     print(f"  サーバー側で後から更新済み(上書きしません) / newer on the server, kept: {rid}")
                 for rid in k.mismatched + k.missing:
                     print(f"  一致しません / does not match: {rid}")
+            pr = report.prompts
+            if pr:
+                print(f"プロンプト集 prompts: このPC {pr['local']} 件 → 追加 {pr['added']} / 更新 {pr['updated']} / "
+                      f"同じ {pr['unchanged']}")
             print("このPCのログブックはそのまま残っています / this PC's logbook file was not changed")
         if report.verified:
             _err("検証OK: 件数と内容ハッシュが一致しました / verified: counts and content hashes match")

@@ -53,6 +53,7 @@ class MigrateReport:
     kinds: list[KindReport]
     new_places: list[str] = field(default_factory=list)
     new_categories: dict[str, list[str]] = field(default_factory=dict)
+    prompts: dict[str, int] = field(default_factory=dict)  # the PC's prompt library: local, added, updated, unchanged
 
     @property
     def verified(self) -> bool:
@@ -64,6 +65,7 @@ class MigrateReport:
             "kinds": [k.to_dict() for k in self.kinds],
             "new_places": self.new_places,
             "new_categories": self.new_categories,
+            "prompts": self.prompts,
         }
 
 
@@ -101,4 +103,7 @@ def migrate_to_team(book: Logbook, team: TeamLogbook) -> MigrateReport:
                 rep.mismatched.append(rid)
         log.info("team migrate %s: %s", kind, {k: v for k, v in rep.to_dict().items() if not isinstance(v, list)})
         report.kinds.append(rep)
+    mine = book.prompts.list()
+    added, updated, unchanged = team.prompts.merge(mine)  # the same rules as a shared prompts file
+    report.prompts = {"local": len(mine), "added": added, "updated": updated, "unchanged": unchanged}
     return report

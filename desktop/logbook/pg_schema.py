@@ -270,10 +270,32 @@ CREATE INDEX notes_grams ON {SCHEMA}.notes USING gin ({SCHEMA}.short_grams{NOTE_
 CREATE INDEX inquiries_grams ON {SCHEMA}.inquiries USING gin ({SCHEMA}.short_grams{INQUIRY_SEARCH});
 """
 
+_PROMPTS = f"""
+CREATE TABLE {SCHEMA}.prompts (
+    seq bigserial PRIMARY KEY,
+    id text NOT NULL UNIQUE,
+    title text NOT NULL,
+    text text NOT NULL,
+    author text NOT NULL DEFAULT '',
+    tags text NOT NULL DEFAULT '',
+    uses integer NOT NULL DEFAULT 0,
+    rating_total integer NOT NULL DEFAULT 0,
+    rating_count integer NOT NULL DEFAULT 0,
+    created_at text NOT NULL,
+    updated_at text NOT NULL,
+    created_by text NOT NULL DEFAULT session_user,
+    updated_by text NOT NULL DEFAULT session_user
+);
+-- the prompt library is the whole team's: staff add, edit, use, rate and remove prompts
+GRANT SELECT, INSERT, UPDATE, DELETE ON {SCHEMA}.prompts TO {STAFF_ROLE};
+GRANT USAGE ON SEQUENCE {SCHEMA}.prompts_seq_seq TO {STAFF_ROLE};
+"""
+
 PG_MIGRATIONS: tuple[PgMigration, ...] = (
     PgMigration("0001_notes_inquiries_lists_triggers", _INITIAL + _default_categories()),
     PgMigration("0002_roles_and_grants", _ROLES),
     PgMigration("0003_short_term_index_search_expressions", _SHORT_TERMS),
+    PgMigration("0004_prompt_library", _PROMPTS),
 )
 
 

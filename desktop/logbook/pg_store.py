@@ -648,8 +648,9 @@ class TeamLogbook:
     """The team logbook on one PostgreSQL server: ``notes``, ``inquiries``, ``lists`` (the store protocols),
     export and import like :class:`desktop.logbook.Logbook`, and :meth:`status`.
 
-    Not here: the search log, the prompt library and the insights cache stay in each PC's encrypted copy
-    (desktop/logbook/team_book.py), beside the copy of the team's records that the analysis reads.
+    ``prompts`` is the team's prompt library (desktop/logbook/pg_prompts.py). Not here: the search log and
+    the insights cache stay in each PC's encrypted copy (desktop/logbook/team_book.py), beside the copy of
+    the team's records that the analysis reads.
     """
 
     def __init__(self, db: PgDatabase) -> None:
@@ -657,6 +658,9 @@ class TeamLogbook:
         self.lists = PgLists(db)
         self.notes = PgNotes(db, self.lists)
         self.inquiries = PgInquiries(db, self.lists)
+        from desktop.logbook.pg_prompts import PgPromptLibrary  # it imports this module
+
+        self.prompts = PgPromptLibrary(db)
 
     @classmethod
     def open(cls, url_or_target: str | TeamTarget, password: str | None = None) -> TeamLogbook:

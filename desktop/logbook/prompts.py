@@ -143,46 +143,61 @@ class PromptLibrary:
         wording; uses and (total, count) ratings merge with max, so importing the same file again changes
         nothing. One transaction. The rules are explained in :mod:`desktop.prompt_share`.
         """
-        added = updated = unchanged = 0
-        stamp = now_iso()
         cols = [c.strip() for c in _COLUMNS.split(",")]
         with self._db.write() as db:
             rows = db.execute(f"SELECT {_COLUMNS} FROM prompts").fetchall()
-            local = {str(r[0]): dict(zip(cols, r, strict=True)) for r in rows}
-            by_content = {_content_key(str(r["title"]), str(r["text"])): i for i, r in local.items()}
-            for p in incoming:
-                mine = local.get(p.id)
-                if mine is None:
-                    if _content_key(p.title, p.text) in by_content:
-                        unchanged += 1
-                        continue
-                    row = {
-                        "id": p.id, "title": p.title, "text": p.text, "author": p.author,
-                        "tags": join_tags(p.tags), "uses": p.uses, "rating_total": p.rating_total,
-                        "rating_count": p.rating_count, "created_at": p.created_at or stamp,
-                        "updated_at": p.updated_at or stamp,
-                    }
-                    db.table("prompts").insert(row)
-                    local[p.id] = row
-                    by_content[_content_key(p.title, p.text)] = p.id
-                    added += 1
-                    continue
-                new = dict(mine)
-                if p.updated_at and p.updated_at > str(mine["updated_at"]):
-                    new.update(title=p.title, text=p.text, author=p.author, tags=join_tags(p.tags),
-                               updated_at=p.updated_at)
-                new["uses"] = max(int(mine["uses"]), p.uses)
-                if p.rating_count > int(mine["rating_count"]):
-                    new["rating_total"], new["rating_count"] = p.rating_total, p.rating_count
-                if new == mine:
-                    unchanged += 1
-                    continue
+            plan = plan_merge({str(r[0]): dict(zip(cols, r, strict=True)) for r in rows}, incoming)
+            if plan.inserts:
+                db.table("prompts").insert_all(plan.inserts)
+            for new in plan.updates:
                 db.execute(
                     "UPDATE prompts SET title = ?, text = ?, author = ?, tags = ?, uses = ?, rating_total = ?, "
                     "rating_count = ?, updated_at = ? WHERE id = ?",
                     [new["title"], new["text"], new["author"], new["tags"], new["uses"], new["rating_total"],
-                     new["rating_count"], new["updated_at"], p.id],
+                     new["rating_count"], new["updated_at"], new["id"]],
                 )
-                local[p.id] = new
-                updated += 1
-        return added, updated, unchanged
+        return len(plan.inserts), len(plan.updates), plan.unchanged
+
+
+@dataclass
+class MergePlan:
+    """What merging prompts into a library does: rows to insert, rows to update (whole), how many unchanged."""
+
+    inserts: list[dict[str, object]] = field(default_factory=list)
+    updates: list[dict[str, object]] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def plan_merge(local: dict[str, dict[str, object]], incoming: Sequence[Prompt]) -> MergePlan:
+    """The merge rules of :meth:`PromptLibrary.merge` on plain rows (``_COLUMNS`` keys), for either store."""
+    plan = MergePlan()
+    stamp = now_iso()
+    by_content = {_content_key(str(r["title"]), str(r["text"])): i for i, r in local.items()}
+    for p in incoming:
+        mine = local.get(p.id)
+        if mine is None:
+            if _content_key(p.title, p.text) in by_content:
+                plan.unchanged += 1
+                continue
+            row: dict[str, object] = {
+                "id": p.id, "title": p.title, "text": p.text, "author": p.author,
+                "tags": join_tags(p.tags), "uses": p.uses, "rating_total": p.rating_total,
+                "rating_count": p.rating_count, "created_at": p.created_at or stamp,
+                "updated_at": p.updated_at or stamp,
+            }
+            plan.inserts.append(row)
+            local[p.id] = row
+            by_content[_content_key(p.title, p.text)] = p.id
+            continue
+        new = dict(mine)
+        if p.updated_at and p.updated_at > str(mine["updated_at"]):
+            new.update(title=p.title, text=p.text, author=p.author, tags=join_tags(p.tags), updated_at=p.updated_at)
+        new["uses"] = max(int(str(mine["uses"])), p.uses)
+        if p.rating_count > int(str(mine["rating_count"])):
+            new["rating_total"], new["rating_count"] = p.rating_total, p.rating_count
+        if new == mine:
+            plan.unchanged += 1
+            continue
+        plan.updates.append(new)
+        local[p.id] = new
+    return plan

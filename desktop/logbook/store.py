@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol, TypeVar
 
+from desktop.logbook.prompts import Prompt
 from desktop.logbook.records import Filters, FollowUp, Inquiry, Note
 from desktop.logbook.repository import MergeResult
 
@@ -131,6 +132,27 @@ class ListsStore(Protocol):
     def set_places(self, names: Iterable[str]) -> list[str]: ...
 
     def suggestions(self, field_name: str, kind: str = "notes", prefix: str = "", limit: int = 20) -> list[str]: ...
+
+
+class PromptStore(Protocol):
+    """The prompt library: this PC's (:class:`desktop.logbook.PromptLibrary`) or the team's
+    (:class:`desktop.logbook.pg_prompts.PgPromptLibrary`)."""
+
+    def add(self, prompt: Prompt) -> Prompt: ...
+
+    def update(self, prompt: Prompt) -> Prompt: ...
+
+    def delete(self, prompt_id: str) -> bool: ...
+
+    def get(self, prompt_id: str) -> Prompt | None: ...
+
+    def list(self, text: str = "", tag: str = "") -> list[Prompt]: ...
+
+    def use(self, prompt_id: str) -> Prompt: ...
+
+    def rate(self, prompt_id: str, stars: int) -> Prompt: ...
+
+    def merge(self, incoming: Sequence[Prompt]) -> tuple[int, int, int]: ...
 
 
 class LogbookStore(Protocol):

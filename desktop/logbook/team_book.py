@@ -10,8 +10,9 @@ migrations as the logbook file). The copy is there for three reasons:
   with a plain message (:class:`ServerDownError`) — nothing is saved silently on one PC only;
 - **the analysis** (分析: desktop/insights.py, desktop/logbook_insights.py) reads SQL from ``book.db``; in
   team mode that is the copy, brought up to date by :meth:`TeamBook.sync`, so it counts the whole team;
-- **what is this PC's own**: the search log, the prompt library and the analysis cache stay per PC, in
-  the copy's file (the prompt library of this PC's own logbook is carried over when the copy is made).
+- **what is this PC's own**: the search log and the analysis cache stay per PC, in the copy's file. The
+  prompt library is the team's, on the server (desktop/logbook/pg_prompts.py), mirrored into the copy by
+  each sync; ``team migrate`` brings a PC's own prompts in.
 
 :meth:`TeamBook.sync` compares the server's ``(id, version)`` pairs with the copy's and fetches only what
 changed. :meth:`TeamBook.start_following` runs it once and then on every change another PC makes
@@ -41,11 +42,11 @@ from desktop.logbook.migrations import migrate
 from desktop.logbook.pg_connect import TeamConnectError, TeamPasswords, TeamTarget
 from desktop.logbook.pg_listen import ChangeListener
 from desktop.logbook.pg_store import PgInquiries, PgLists, PgNotes, TeamLogbook
-from desktop.logbook.prompts import PromptLibrary
-from desktop.logbook.records import Filters, FollowUp, Inquiry, Note
+from desktop.logbook.prompts import Prompt
+from desktop.logbook.records import Filters, FollowUp, Inquiry, Note, join_tags
 from desktop.logbook.repository import MergeResult, check_kind, inquiry_to_row, note_to_row
 from desktop.logbook.service import ImportResult, Logbook
-from desktop.logbook.store import ListsStore, NoteStore, RecordStore, StoreError
+from desktop.logbook.store import ListsStore, NoteStore, PromptStore, RecordStore, StoreError
 from desktop.paths import DataHome
 from desktop.secrets import AskPassphrase, KeyManager, KeyMissingError
 from desktop.settings import LogbookSettings
@@ -154,6 +155,17 @@ class TeamCopy:
                     w.execute("DELETE FROM note_followups WHERE note_id = ?", [i])
                 w.execute("DELETE FROM team_copy WHERE kind = ? AND id = ?", [kind, i])
         return len(ids)
+
+    def mirror_prompts(self, prompts: Sequence[Prompt]) -> None:
+        """The copy's prompt table becomes exactly the team's (read while the server is down)."""
+        with self.db.write() as w:
+            w.execute("DELETE FROM prompts")
+            if prompts:
+                w.table("prompts").insert_all([
+                    {"id": p.id, "title": p.title, "text": p.text, "author": p.author, "tags": join_tags(p.tags),
+                     "uses": p.uses, "rating_total": p.rating_total, "rating_count": p.rating_count,
+                     "created_at": p.created_at, "updated_at": p.updated_at} for p in prompts
+                ])
 
     def attach(self, kind: str, records: builtins.list[R]) -> builtins.list[R]:
         """Give records read from the copy their version and authors back (the logbook tables lack them)."""
@@ -292,6 +304,39 @@ class TeamLists:
         )
 
 
+class TeamPrompts:
+    """The team's prompt library on the server; the copy's mirror of it while the server is down."""
+
+    def __init__(self, book: TeamBook, remote: Any, local: PromptStore) -> None:
+        self._book = book
+        self._remote = remote
+        self._local = local
+
+    def list(self, text: str = "", tag: str = "") -> builtins.list[Prompt]:
+        return self._book.read_either(lambda: self._remote.list(text, tag), lambda: self._local.list(text, tag))
+
+    def get(self, prompt_id: str) -> Prompt | None:
+        return self._book.read_either(lambda: self._remote.get(prompt_id), lambda: self._local.get(prompt_id))
+
+    def add(self, prompt: Prompt) -> Prompt:
+        return self._book.on_server(lambda: self._remote.add(prompt))
+
+    def update(self, prompt: Prompt) -> Prompt:
+        return self._book.on_server(lambda: self._remote.update(prompt))
+
+    def delete(self, prompt_id: str) -> bool:
+        return bool(self._book.on_server(lambda: self._remote.delete(prompt_id)))
+
+    def use(self, prompt_id: str) -> Prompt:
+        return self._book.on_server(lambda: self._remote.use(prompt_id))
+
+    def rate(self, prompt_id: str, stars: int) -> Prompt:
+        return self._book.on_server(lambda: self._remote.rate(prompt_id, stars))
+
+    def merge(self, incoming: Sequence[Prompt]) -> tuple[int, int, int]:
+        return self._book.on_server(lambda: self._remote.merge(incoming))
+
+
 # --- the book ----------------------------------------------------------------------------------------
 
 ChangeCallback = Callable[[set[str]], None]  # kinds whose records changed ("notes", "inquiries", "lists")
@@ -329,6 +374,8 @@ class TeamBook(Logbook):
         self.lists = TeamLists(self, remote.lists, self.copy_lists)
         self.notes = TeamNotes(self, remote.notes, self.copy_notes)
         self.inquiries = TeamInquiries(self, remote.inquiries, self.copy_inquiries)
+        self.copy_prompts = self.prompts
+        self.prompts = TeamPrompts(self, remote.prompts, self.copy_prompts)
 
     def _remote(self) -> TeamLogbook:
         """The server's stores. Made without a connection when the server was down at open: the
@@ -366,15 +413,12 @@ class TeamBook(Logbook):
                 "the logbook exists but keys.json is missing; restore keys.json from a backup of the data home",
             )
         key = keys.open_or_create()
-        new_copy = not path.exists()
         db = LogbookDB(path, key.key)
         team: TeamLogbook | None = None
         problem: TeamConnectError | None = None
         try:
             with db.lock:
                 migrate(db.writer)
-            if new_copy:
-                _carry_over_prompts(home, key.key, db)
             try:
                 team = TeamLogbook.open(target, password)
             except TeamConnectError as exc:
@@ -482,6 +526,7 @@ class TeamBook(Logbook):
         places = team.lists.places()
         if places != self.copy_lists.places():
             self.copy_lists.set_places(places)
+        self.copy.mirror_prompts(team.prompts.list())
         return result
 
     def sync_quietly(self) -> SyncResult | None:
@@ -611,26 +656,6 @@ def _twice(op: Callable[[], Any]) -> Any:
     except (psycopg.OperationalError, psycopg.InterfaceError):
         log.info("team server: the connection broke; trying once more on a new one")
         return op()
-
-
-def _carry_over_prompts(home: DataHome, key: bytes, copy_db: LogbookDB) -> None:
-    """A new copy gets this PC's prompt library, so switching to team mode loses none of it."""
-    if not home.logbook_file.exists():
-        return
-    try:
-        own = LogbookDB(home.logbook_file, key)
-    except Exception:  # a logbook we cannot open is reported when it is opened, not here
-        log.warning("team copy: this PC's logbook could not be read for its prompt library", exc_info=True)
-        return
-    try:
-        prompts = PromptLibrary(own).list()
-    except Exception:  # an old logbook without the prompts table
-        prompts = []
-    finally:
-        own.close()
-    if prompts:
-        PromptLibrary(copy_db).merge(prompts)
-        log.info("team copy: %d prompts carried over from this PC's logbook", len(prompts))
 
 
 def open_configured(

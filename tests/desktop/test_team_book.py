@@ -163,18 +163,54 @@ def test_a_pc_that_cannot_reach_the_server_at_start_opens_read_only(team_server:
             book.notes.add(Note(text="x"))
 
 
-def test_this_pcs_prompt_library_comes_along_and_restore_is_refused_plainly(
-    team_server: TeamServer, tmp_path: Path
+def test_the_prompt_library_is_the_teams_and_restore_is_refused_plainly(
+    pg_cluster: PgCluster, two_pcs: tuple[Services, Services], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import desktop.logbook.team_book as team_book
+
+    a, b = two_pcs
+    shared = a.logbook.prompts.add(Prompt(title="議事録の要約", text="次の議事録を3行で要約してください", tags=["会議"]))
+    b.logbook.prompts.add(Prompt(title="お詫び文", text="次の件のお詫び文を丁寧に書いてください"))
+    b.logbook.prompts.rate(shared.id, 5)
+    assert b.logbook.prompts.use(shared.id).uses == 1
+    for book in (a.logbook, b.logbook):  # one library for the team, best rated first
+        assert [p.title for p in book.prompts.list()] == ["議事録の要約", "お詫び文"]
+        assert [p.title for p in book.prompts.list(text="お詫び")] == ["お詫び文"]
+        assert [p.title for p in book.prompts.list(tag="会議")] == ["議事録の要約"]
+    book_a = a.logbook
+    assert isinstance(book_a, TeamBook)
+    book_a.sync()  # the copy mirrors it, for reading while the server is down
+    monkeypatch.setattr(team_book, "RETRY_AFTER_S", 0.0)
+    pg_cluster.pause()
+    try:
+        assert [p.title for p in book_a.prompts.list()] == ["議事録の要約", "お詫び文"]
+        with pytest.raises(ServerDownError):
+            book_a.prompts.add(Prompt(title="停止中", text="保存されない"))
+    finally:
+        pg_cluster.resume()
+    book_a.searchlog.record("慶弔休暇", 3, kind="search")  # the search log stays per PC, in the copy's file
+    with pytest.raises(TeamNotAvailableError) as refused:
+        book_a.restore(tmp_path / "whatever.db")
+    assert "pg_dump" in refused.value.ja
+
+
+def test_team_migrate_brings_this_pcs_prompts(
+    team_server: TeamServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from desktop.cli import main
+
     ctx = connect_home(tmp_path / "pc", team_server, "alice")
     with Logbook.open(ctx.home) as own:
         own.prompts.add(Prompt(title="議事録の要約", text="次の議事録を3行で要約してください"))
+        own.notes.add(Note(text="このPCの記録"))
+    for expected_added in (1, 0):  # idempotent: the second run adds nothing
+        assert main(["--home", str(ctx.home.root), "team", "migrate", "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report["prompts"] == {"local": 1, "added": expected_added, "updated": 0, "unchanged": 1 - expected_added}
     with open_configured(ctx.home, ctx.settings) as book:
         assert [p.title for p in book.prompts.list()] == ["議事録の要約"]
-        book.searchlog.record("慶弔休暇", 3, kind="search")  # per PC, in the copy's file
-        with pytest.raises(TeamNotAvailableError) as refused:
-            book.restore(tmp_path / "whatever.db")
-        assert "pg_dump" in refused.value.ja
 
 
 def test_team_mode_allows_the_configured_database_host(team_server: TeamServer, tmp_path: Path) -> None:
