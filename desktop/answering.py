@@ -210,7 +210,10 @@ class Answerer:
         cancel: threading.Event, band: bool = False,
     ) -> Iterator[AnswerEvent]:
         fitted = fit_to_context(sources, runtime.n_ctx, self.settings.model.max_tokens)
-        passages = [Passage(s.n, s.title, s.location, s.text) for s in fitted]
+        if fitted and fitted[0].best:  # the semantic layer ranked the sentences: the model reads the best few
+            passages = model_evidence(question, fitted)
+        else:
+            passages = [Passage(s.n, s.title, s.location, s.text) for s in fitted]
         messages = grounded_messages(question, passages)
         pieces: list[str] = []
         try:
@@ -628,6 +631,7 @@ _ASKED_UNITS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         (r"何か月|何ヶ月|何カ月", "か月|ヶ月|カ月|箇月|月"),
         (r"何倍|割増|何%", "倍|%|\\.\\d"),
         (r"何時|時間帯", "時"),
+        (r"いつまで|期限|締め切り|締切|締め日", "日|か月|ヶ月|カ月|箇月|月"),
     )
 )
 
@@ -642,11 +646,56 @@ _HEADING = re.compile(r"^(#|【|第\S{1,6}条|第\S{1,4}章|\(|（)")
 
 
 def extractive_answer(question: str, sources: Sequence[Source], max_sentences: int = 2) -> tuple[str, list[int]]:
-    """The sentences that carry the most question words, each with its [n].
+    """The sentences that answer best (:func:`ranked_sentences`), each with its [n]: the best one, and a second
+    only when it is nearly as good."""
+    scored = ranked_sentences(question, sources)
+    if not scored:
+        first = sources[0]
+        return _cite(first.text[:200], [first.n]), [first.n]
+    chosen = scored[:1]
+    for cand in scored[1:]:
+        if len(chosen) >= max_sentences:
+            break
+        if cand[3] != chosen[0][3] and cand[0] >= scored[0][0] - 1.5:  # a second sentence only if nearly as good
+            chosen.append(cand)
+    chosen.sort(key=lambda x: (x[1], x[2]))
+    parts = [_cite(sentence, [n]) for _, n, _, sentence in chosen]
+    cited = sorted({n for _, n, _, _ in chosen})
+    return "\n".join(parts), cited
+
+
+MODEL_SENTENCES = 4  # the best sentences handed to the model (semantic layer on)
+MODEL_MARGIN = 2.5  # … those scoring within this of the best one
+
+
+def model_evidence(question: str, sources: Sequence[Source]) -> list[Passage]:
+    """What the model reads when the semantic layer ranked the sentences: the few best sentences of all the
+    passages (the ones the extractive answer picks from, and their nearest rivals), under their passages'
+    numbers, in document order. The model then words the answer rather than hunting for it among
+    neighbouring rows (a 1.5B model copies the wrong row's 2日 when it sees the whole table), and the prompt
+    is a fraction of the passages'. A source with no chosen sentence is not shown (its [n] is not cited)."""
+    scored = [x for x in ranked_sentences(question, sources) if not _HEADING.match(x[3]) or len(x[3]) >= 30]
+    if not scored:
+        return [Passage(s.n, s.title, s.location, s.text) for s in sources]
+    top = scored[0][0]
+    chosen = [x for x in scored[:MODEL_SENTENCES] if x[0] >= top - MODEL_MARGIN]
+    by_n: dict[int, list[tuple[int, str]]] = {}
+    for _v, n, i, sentence in chosen:
+        by_n.setdefault(n, []).append((i, sentence))
+    out = []
+    for src in sources:
+        if src.n in by_n:
+            lines = [sentence for _i, sentence in sorted(by_n[src.n])]
+            out.append(Passage(src.n, src.title, src.location, "\n".join(lines)))
+    return out
+
+
+def ranked_sentences(question: str, sources: Sequence[Source]) -> list[tuple[float, int, int, str]]:
+    """Every sentence of the first four passages as (value, n, index, sentence), best first.
 
     Rules answer "how many / how much / by when" with a number, so when the question asks for one, a
     sentence with a number (5日, 9,000円, 7日以内) beats one that only repeats the question's words; bare
-    headings (第4条 書籍購入補助) never answer anything.
+    headings (第4条 書籍購入補助) never answer anything; with the semantic layer the order by meaning leads.
     """
     analyzer = get_analyzer()
     units = [u for u in analyzer.query_units(question) if u.content]
@@ -672,20 +721,8 @@ def extractive_answer(question: str, sources: Sequence[Source], max_sentences: i
             if _HEADING.match(sentence) and len(sentence) < 30 and not has_number:
                 value -= 2.0
             scored.append((value - 0.4 * rank - 0.01 * i, src.n, i, sentence[:240]))
-    if not scored:
-        first = sources[0]
-        return _cite(first.text[:200], [first.n]), [first.n]
     scored.sort(key=lambda x: -x[0])
-    chosen = scored[:1]
-    for cand in scored[1:]:
-        if len(chosen) >= max_sentences:
-            break
-        if cand[3] != chosen[0][3] and cand[0] >= scored[0][0] - 1.5:  # a second sentence only if nearly as good
-            chosen.append(cand)
-    chosen.sort(key=lambda x: (x[1], x[2]))
-    parts = [_cite(sentence, [n]) for _, n, _, sentence in chosen]
-    cited = sorted({n for _, n, _, _ in chosen})
-    return "\n".join(parts), cited
+    return scored
 
 
 # ----- citation check -----
@@ -739,7 +776,10 @@ def check_citations(answer: str, sources: Sequence[Source], question: str = "") 
     # "…です。[2]" → "…です[2]。" so a citation stays with its sentence when split.
     answer = re.sub(r"([。．.])\s*((?:\[\d{1,2}\])+)", r"\2\1", answer)
     by_n = {s.n: s for s in sources}
-    matchers = _question_matchers(question) if question else []
+    # With the semantic layer the right row is the one that answers best by meaning (quantity_conflict in the
+    # pipeline); counting the question's words per row is the check without it (and a FAQ's own question
+    # 「祖母が亡くなりました」 would make its 2日 row look right for 「親が亡くなったら」).
+    matchers = _question_matchers(question) if question and not (sources and sources[0].best) else []
     rows_of = {s.n: _rows(s.text, matchers) for s in sources} if matchers else {}
     best_row = max((score for rows in rows_of.values() for score, _ in rows), default=0)
     numbers_of = {s.n: _numbers(s.title + " " + s.location + " " + s.text) for s in sources}
