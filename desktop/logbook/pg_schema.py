@@ -291,11 +291,33 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON {SCHEMA}.prompts TO {STAFF_ROLE};
 GRANT USAGE ON SEQUENCE {SCHEMA}.prompts_seq_seq TO {STAFF_ROLE};
 """
 
+_SEARCH_LOG = f"""
+CREATE TABLE {SCHEMA}.search_log (
+    seq bigserial PRIMARY KEY,
+    id text NOT NULL UNIQUE,
+    at text NOT NULL,
+    kind text NOT NULL,
+    query text NOT NULL,
+    hits integer NOT NULL,
+    grounded boolean,
+    rating text NOT NULL DEFAULT '',
+    rating_reason text NOT NULL DEFAULT '',
+    by text NOT NULL DEFAULT session_user
+);
+CREATE INDEX search_log_at ON {SCHEMA}.search_log (at);
+-- the team's searches: staff add entries and rate answers; nobody edits what was asked
+GRANT SELECT, INSERT ON {SCHEMA}.search_log TO {STAFF_ROLE};
+GRANT UPDATE (rating, rating_reason) ON {SCHEMA}.search_log TO {STAFF_ROLE};
+GRANT USAGE ON SEQUENCE {SCHEMA}.search_log_seq_seq TO {STAFF_ROLE};
+GRANT DELETE ON {SCHEMA}.search_log TO {MANAGER_ROLE};
+"""
+
 PG_MIGRATIONS: tuple[PgMigration, ...] = (
     PgMigration("0001_notes_inquiries_lists_triggers", _INITIAL + _default_categories()),
     PgMigration("0002_roles_and_grants", _ROLES),
     PgMigration("0003_short_term_index_search_expressions", _SHORT_TERMS),
     PgMigration("0004_prompt_library", _PROMPTS),
+    PgMigration("0005_search_log", _SEARCH_LOG),
 )
 
 

@@ -648,9 +648,9 @@ class TeamLogbook:
     """The team logbook on one PostgreSQL server: ``notes``, ``inquiries``, ``lists`` (the store protocols),
     export and import like :class:`desktop.logbook.Logbook`, and :meth:`status`.
 
-    ``prompts`` is the team's prompt library (desktop/logbook/pg_prompts.py). Not here: the search log and
-    the insights cache stay in each PC's encrypted copy (desktop/logbook/team_book.py), beside the copy of
-    the team's records that the analysis reads.
+    ``prompts`` and ``searchlog`` are the team's prompt library and search log (pg_prompts.py,
+    pg_searchlog.py). Not here: the analysis cache stays in each PC's encrypted copy
+    (desktop/logbook/team_book.py), beside the copy of the team's records that the analysis reads.
     """
 
     def __init__(self, db: PgDatabase) -> None:
@@ -658,9 +658,11 @@ class TeamLogbook:
         self.lists = PgLists(db)
         self.notes = PgNotes(db, self.lists)
         self.inquiries = PgInquiries(db, self.lists)
-        from desktop.logbook.pg_prompts import PgPromptLibrary  # it imports this module
+        from desktop.logbook.pg_prompts import PgPromptLibrary  # they import this module
+        from desktop.logbook.pg_searchlog import PgSearchLog
 
         self.prompts = PgPromptLibrary(db)
+        self.searchlog = PgSearchLog(db)
 
     @classmethod
     def open(cls, url_or_target: str | TeamTarget, password: str | None = None) -> TeamLogbook:

@@ -20,7 +20,7 @@ from desktop.logbook.prompts import PromptLibrary
 from desktop.logbook.records import Filters, Inquiry, Note
 from desktop.logbook.repository import InquiryRepository, ListsRepository, NoteRepository, check_kind
 from desktop.logbook.searchlog import SearchLog
-from desktop.logbook.store import ListsStore, NoteStore, PromptStore, RecordStore
+from desktop.logbook.store import ListsStore, NoteStore, PromptStore, RecordStore, SearchLogStore
 from desktop.logbook.xlsxio import export_xlsx, read_xlsx
 from desktop.paths import DataHome
 from desktop.secrets import AskPassphrase, KeyManager, KeyMissingError, UnlockedKey
@@ -66,7 +66,7 @@ class Logbook:
         self.lists: ListsStore = lists
         self.notes: NoteStore = NoteRepository(db, lists)
         self.inquiries: RecordStore[Inquiry] = InquiryRepository(db, lists)
-        self.searchlog = SearchLog(db)
+        self.searchlog: SearchLogStore = SearchLog(db)
         self.prompts: PromptStore = PromptLibrary(db)
 
     @property

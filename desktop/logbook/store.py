@@ -26,6 +26,7 @@ from typing import Protocol, TypeVar
 from desktop.logbook.prompts import Prompt
 from desktop.logbook.records import Filters, FollowUp, Inquiry, Note
 from desktop.logbook.repository import MergeResult
+from desktop.logbook.searchlog import SearchEntry
 
 R = TypeVar("R", Note, Inquiry)
 
@@ -153,6 +154,19 @@ class PromptStore(Protocol):
     def rate(self, prompt_id: str, stars: int) -> Prompt: ...
 
     def merge(self, incoming: Sequence[Prompt]) -> tuple[int, int, int]: ...
+
+
+class SearchLogStore(Protocol):
+    """The search/ask history: this PC's (:class:`desktop.logbook.SearchLog`) or the team's
+    (:class:`desktop.logbook.pg_searchlog.PgSearchLog`)."""
+
+    def record(
+        self, query: str, hits: int, *, kind: str = "search", grounded: bool | None = None, at: str = ""
+    ) -> SearchEntry: ...
+
+    def rate(self, entry_id: str, rating: str, reason: str = "") -> None: ...
+
+    def entries(self, date_from: str = "", date_to: str = "", *, unanswered_only: bool = False) -> list[SearchEntry]: ...
 
 
 class LogbookStore(Protocol):

@@ -10,9 +10,9 @@ migrations as the logbook file). The copy is there for three reasons:
   with a plain message (:class:`ServerDownError`) — nothing is saved silently on one PC only;
 - **the analysis** (分析: desktop/insights.py, desktop/logbook_insights.py) reads SQL from ``book.db``; in
   team mode that is the copy, brought up to date by :meth:`TeamBook.sync`, so it counts the whole team;
-- **what is this PC's own**: the search log and the analysis cache stay per PC, in the copy's file. The
-  prompt library is the team's, on the server (desktop/logbook/pg_prompts.py), mirrored into the copy by
-  each sync; ``team migrate`` brings a PC's own prompts in.
+- **what is this PC's own**: the analysis cache (derived data) stays per PC, in the copy's file. The
+  prompt library and the search log are the team's, on the server (pg_prompts.py, pg_searchlog.py),
+  mirrored into the copy by each sync; ``team migrate`` brings a PC's own prompts in.
 
 :meth:`TeamBook.sync` compares the server's ``(id, version)`` pairs with the copy's and fetches only what
 changed. :meth:`TeamBook.start_following` runs it once and then on every change another PC makes
@@ -45,8 +45,9 @@ from desktop.logbook.pg_store import PgInquiries, PgLists, PgNotes, TeamLogbook
 from desktop.logbook.prompts import Prompt
 from desktop.logbook.records import Filters, FollowUp, Inquiry, Note, join_tags
 from desktop.logbook.repository import MergeResult, check_kind, inquiry_to_row, note_to_row
+from desktop.logbook.searchlog import SearchEntry
 from desktop.logbook.service import ImportResult, Logbook
-from desktop.logbook.store import ListsStore, NoteStore, PromptStore, RecordStore, StoreError
+from desktop.logbook.store import ListsStore, NoteStore, PromptStore, RecordStore, SearchLogStore, StoreError
 from desktop.paths import DataHome
 from desktop.secrets import AskPassphrase, KeyManager, KeyMissingError
 from desktop.settings import LogbookSettings
@@ -166,6 +167,26 @@ class TeamCopy:
                      "uses": p.uses, "rating_total": p.rating_total, "rating_count": p.rating_count,
                      "created_at": p.created_at, "updated_at": p.updated_at} for p in prompts
                 ])
+
+    def search_states(self) -> dict[str, str]:
+        rows = self.db.read().execute("SELECT id, rating, rating_reason FROM search_log")
+        return {i: f"{r}\x1f{why}" for i, r, why in rows}
+
+    def store_searches(self, entries: Iterable[SearchEntry]) -> None:
+        with self.db.write() as w:
+            for e in entries:
+                w.execute("DELETE FROM search_log WHERE id = ?", [e.id])
+                w.table("search_log").insert({
+                    "id": e.id, "at": e.at, "kind": e.kind, "query": e.query, "hits": e.hits,
+                    "grounded": None if e.grounded is None else int(e.grounded), "rating": e.rating,
+                    "rating_reason": e.rating_reason,
+                })
+
+    def remove_searches(self, ids: Sequence[str]) -> None:
+        if ids:
+            with self.db.write() as w:
+                for i in ids:
+                    w.execute("DELETE FROM search_log WHERE id = ?", [i])
 
     def attach(self, kind: str, records: builtins.list[R]) -> builtins.list[R]:
         """Give records read from the copy their version and authors back (the logbook tables lack them)."""
@@ -337,6 +358,35 @@ class TeamPrompts:
         return self._book.on_server(lambda: self._remote.merge(incoming))
 
 
+class TeamSearchLog:
+    """The team's search log on the server (kept in the copy too, where the analysis reads it). While the
+    server is down nothing is logged (:class:`ServerDownError`; the answer page only notes it in the log)."""
+
+    def __init__(self, book: TeamBook, remote: Any, local: SearchLogStore) -> None:
+        self._book = book
+        self._remote = remote
+        self._local = local
+
+    def record(
+        self, query: str, hits: int, *, kind: str = "search", grounded: bool | None = None, at: str = ""
+    ) -> SearchEntry:
+        entry: SearchEntry = self._book.on_server(
+            lambda: self._remote.record(query, hits, kind=kind, grounded=grounded, at=at)
+        )
+        self._book.copy.store_searches([entry])
+        return entry
+
+    def rate(self, entry_id: str, rating: str, reason: str = "") -> None:
+        self._book.on_server(lambda: self._remote.rate(entry_id, rating, reason))
+        self._book.copy.store_searches(self._remote.get_many([entry_id]))
+
+    def entries(self, date_from: str = "", date_to: str = "", *, unanswered_only: bool = False) -> list[SearchEntry]:
+        return self._book.read_either(
+            lambda: self._remote.entries(date_from, date_to, unanswered_only=unanswered_only),
+            lambda: self._local.entries(date_from, date_to, unanswered_only=unanswered_only),
+        )
+
+
 # --- the book ----------------------------------------------------------------------------------------
 
 ChangeCallback = Callable[[set[str]], None]  # kinds whose records changed ("notes", "inquiries", "lists")
@@ -376,6 +426,8 @@ class TeamBook(Logbook):
         self.inquiries = TeamInquiries(self, remote.inquiries, self.copy_inquiries)
         self.copy_prompts = self.prompts
         self.prompts = TeamPrompts(self, remote.prompts, self.copy_prompts)
+        self.copy_searchlog = self.searchlog
+        self.searchlog = TeamSearchLog(self, remote.searchlog, self.copy_searchlog)
 
     def _remote(self) -> TeamLogbook:
         """The server's stores. Made without a connection when the server was down at open: the
@@ -527,6 +579,12 @@ class TeamBook(Logbook):
         if places != self.copy_lists.places():
             self.copy_lists.set_places(places)
         self.copy.mirror_prompts(team.prompts.list())
+        theirs_log = team.searchlog.states()
+        mine_log = self.copy.search_states()
+        changed_log = [i for i, st in theirs_log.items() if mine_log.get(i) != st]
+        for i in range(0, len(changed_log), _BATCH):
+            self.copy.store_searches(team.searchlog.get_many(changed_log[i : i + _BATCH]))
+        self.copy.remove_searches([i for i in mine_log if i not in theirs_log])
         return result
 
     def sync_quietly(self) -> SyncResult | None:

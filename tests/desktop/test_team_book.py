@@ -248,3 +248,27 @@ def test_the_first_save_after_a_server_restart_goes_through(
     pg_cluster.resume()  # the idle connection died with the old server process
     saved = book.notes.add(Note(text="再起動後の最初の保存"))
     assert book.notes.get(saved.id) is not None and isinstance(book, TeamBook) and book.state.online
+
+
+def test_the_search_log_is_the_teams_and_the_analysis_counts_every_pc(
+    team_server: TeamServer, two_pcs: tuple[Services, Services]
+) -> None:
+    import psycopg
+
+    from desktop.insights_store import load_searches
+
+    a, b = two_pcs
+    a.logbook.searchlog.record("慶弔休暇は何日", 3, kind="ask", grounded=True)
+    missed = b.logbook.searchlog.record("来年の予算は", 0, kind="search")
+    b.logbook.searchlog.rate(missed.id, "Bad", "規程にない")
+    for book in (a.logbook, b.logbook):
+        assert [e.query for e in book.searchlog.entries()] == ["慶弔休暇は何日", "来年の予算は"]
+        assert [e.query for e in book.searchlog.entries(unanswered_only=True)] == ["来年の予算は"]
+    book_a = a.logbook
+    assert isinstance(book_a, TeamBook)
+    book_a.sync()  # the analysis reads the copy: both PCs' searches, with the rating
+    rows = load_searches(book_a)
+    assert [(r.query, r.unanswered) for r in rows] == [("慶弔休暇は何日", False), ("来年の予算は", True)]
+    assert book_a.copy_searchlog.entries()[1].rating == "Bad"
+    with psycopg.connect(team_server.url("alice")) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("UPDATE soumu.search_log SET query = 'x'")  # nobody rewrites what was asked
