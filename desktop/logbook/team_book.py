@@ -130,23 +130,30 @@ class TeamCopy:
         return {i: int(v) for i, v in rows}
 
     def store(self, kind: str, records: Iterable[Note | Inquiry]) -> int:
-        n = 0
-        with self.db.write() as w:
-            for r in records:
-                w.execute(f"DELETE FROM {kind} WHERE id = ?", [r.id])
-                if isinstance(r, Note):
-                    w.execute("DELETE FROM note_followups WHERE note_id = ?", [r.id])
-                    w.table("notes").insert(note_to_row(r))
-                    if r.followups:
-                        w.table("note_followups").insert_all([{"note_id": r.id, **fu.to_dict()} for fu in r.followups])
+        """Put records in the copy as the server has them, in batches (one transaction per batch)."""
+        batch = list(records)
+        for i in range(0, len(batch), _BATCH):
+            part = batch[i : i + _BATCH]
+            ids = [r.id for r in part]
+            marks = ",".join("?" * len(ids))
+            with self.db.write() as w:
+                w.execute(f"DELETE FROM {kind} WHERE id IN ({marks})", ids)
+                if kind == "notes":
+                    w.execute(f"DELETE FROM note_followups WHERE note_id IN ({marks})", ids)
+                    notes = [r for r in part if isinstance(r, Note)]
+                    w.table("notes").insert_all([note_to_row(n) for n in notes], batch_size=_BATCH)
+                    fus = [{"note_id": n.id, **fu.to_dict()} for n in notes for fu in n.followups]
+                    if fus:
+                        w.table("note_followups").insert_all(fus, batch_size=_BATCH)
                 else:
-                    w.table("inquiries").insert(inquiry_to_row(r))
-                w.execute(
+                    w.table("inquiries").insert_all(
+                        [inquiry_to_row(r) for r in part if isinstance(r, Inquiry)], batch_size=_BATCH
+                    )
+                w.conn.executemany(
                     "INSERT OR REPLACE INTO team_copy (kind, id, version, created_by, updated_by) VALUES (?, ?, ?, ?, ?)",
-                    [kind, r.id, r.version, r.created_by, r.updated_by],
+                    [(kind, r.id, r.version, r.created_by, r.updated_by) for r in part],
                 )
-                n += 1
-        return n
+        return len(batch)
 
     def remove(self, kind: str, ids: Sequence[str]) -> int:
         with self.db.write() as w:
