@@ -111,5 +111,7 @@ CATALOG: dict[str, str] = {
         "Cannot connect",
     "{url}(設定ページの「チーム」で変更できます)":
         "{url} (change it under Team on the Settings page)",
+    "チームの記録・プロンプト集・検索履歴はサーバーにあり、サーバーの pg_dump でバックアップします。":
+        "The team's records, prompt library and search log are on the server and backed up there (pg_dump).",
 }
 register(CATALOG)

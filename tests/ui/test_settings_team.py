@@ -55,7 +55,7 @@ def test_connect_with_the_password_from_the_dialog_then_disconnect(
     assert TeamPasswords(services.home.root).load(TeamTarget.parse(url)[0]) == password_of("alice")
     assert isinstance(services.logbook, TeamBook) and team.disconnect_button.isEnabled()
     team.refresh()
-    assert "sslmode=prefer" in team.team_state.text()
+    assert "sslmode=prefer" in team.team_state.text() and "pg_dump" in team.team_state.text()
     team.disconnect_button.click()
     qtbot.waitUntil(lambda: not services.team_mode, timeout=20_000)
     qtbot.waitUntil(lambda: "この PC のログブック" in team.team_state.text(), timeout=5_000)

@@ -98,6 +98,8 @@ class TeamSection(QWidget):
         text = t("接続先: {url}(sslmode={sslmode})", url=url, sslmode=sslmode)
         if state is not None and not state.online:
             text += "\n" + t("サーバーに接続できません")
+        # the バックアップ card below backs up this PC's copy only: say where the team's records are kept safe
+        text += "\n" + t("チームの記録・プロンプト集・検索履歴はサーバーにあり、サーバーの pg_dump でバックアップします。")
         return text
 
     # -- the logbook server -----------------------------------------------------------------------
