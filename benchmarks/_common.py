@@ -17,10 +17,11 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,6 +215,17 @@ def percentile(values: Sequence[float], p: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
+def rank_metrics(ranks: Sequence[int | None], k: int = 10) -> dict[str, float]:
+    """R@1, R@5 (success@k: a relevant passage at rank 1 / in the top 5) and MRR@k (mean reciprocal rank of
+    the first relevant passage, 0 beyond k) of the first-relevant ranks of a question set (None: not found)."""
+    n = len(ranks)
+    return {
+        "R@1": sum(1 for r in ranks if r == 1) / n,
+        "R@5": sum(1 for r in ranks if r is not None and r <= 5) / n,
+        f"MRR@{k}": sum(1.0 / r for r in ranks if r is not None and r <= k) / n,
+    }
+
+
 def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -241,6 +253,27 @@ def write_out(name: str, text: str) -> Path:
     target = OUT_DIR / name
     target.write_text(text, encoding="utf-8")
     return target
+
+
+def write_report(stem: str, markdown: str, data: Any) -> None:
+    """``benchmarks/out/STEM.md`` (the snippet for docs/PERFORMANCE.md) and ``STEM.json`` (every row), and
+    where they went on stderr."""
+    md = write_out(f"{stem}.md", markdown)
+    js = write_out(f"{stem}.json", json.dumps(data, ensure_ascii=False, indent=1))
+    print(f"\nwritten: {md}\n         {js}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def work_dir(prefix: str, keep: bool = False) -> Iterator[Path]:
+    """A temp folder for one run, removed afterwards unless ``keep`` (then its path is printed)."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
+    finally:
+        if keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------- relevance

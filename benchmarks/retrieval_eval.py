@@ -25,10 +25,8 @@ mean reciprocal rank of the first relevant passage (0 when none is in the top 10
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -46,20 +44,13 @@ from _common import (  # noqa: E402
     machine_line,
     nfkc,
     parsed_docs,
+    rank_metrics,
     run_cli,
-    write_out,
+    work_dir,
+    write_report,
 )
 
 K = 10
-
-
-def metrics(ranks: list[int | None]) -> dict[str, float]:
-    n = len(ranks)
-    return {
-        "R@1": sum(1 for r in ranks if r == 1) / n,
-        "R@5": sum(1 for r in ranks if r is not None and r <= 5) / n,
-        "MRR@10": sum(1.0 / r for r in ranks if r is not None and r <= K) / n,
-    }
 
 
 def short_ref(ref: dict[str, Any]) -> str:
@@ -94,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
     questions = load_questions(args.questions)
     info = machine_info()
-    work = Path(tempfile.mkdtemp(prefix="soumu-retrieval-"))
-    try:
+    with work_dir("soumu-retrieval-", args.keep) as work:
         docs_dir = work / "realdocs"
         home = work / "home"
         n_files = copy_realdocs(args.realdocs, docs_dir)
@@ -129,15 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             })
         report = build_report(rows, info, n_files, len(chunks), index_s, search_s)
         print(report)
-        md = write_out("retrieval_eval.md", report)
-        js = write_out("retrieval_eval.json", json.dumps(
-            {"machine": info, "rows": rows, "index_seconds": index_s}, ensure_ascii=False, indent=1))
-        print(f"\nwritten: {md}\n         {js}", file=sys.stderr)
-    finally:
-        if args.keep:
-            print(f"kept {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        write_report("retrieval_eval", report, {"machine": info, "rows": rows, "index_seconds": index_s})
     return 0
 
 
@@ -155,8 +137,8 @@ def build_report(rows: list[dict[str, Any]], info: dict[str, str], n_files: int,
         "|---|---:|---:|---:|---:|",
     ]
     for label, key in systems:
-        m = metrics([r[key] for r in rows])
-        pm = metrics([r[key] for r in pdf_rows]) if pdf_rows else {"R@5": float("nan")}
+        m = rank_metrics([r[key] for r in rows])
+        pm = rank_metrics([r[key] for r in pdf_rows]) if pdf_rows else {"R@5": float("nan")}
         lines.append(f"| {label} | {m['R@1']:.3f} | {m['R@5']:.3f} | {m['MRR@10']:.3f} | {pm['R@5']:.3f} |")
     lines.append("")
     misses = [r for r in rows if r["product_rank"] is None or r["product_rank"] > 5]

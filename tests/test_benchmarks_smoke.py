@@ -234,3 +234,82 @@ def test_located_relevance_rule() -> None:
     assert common.first_relevant_rank_located([{"path": "/d/f.xlsx", "location": "行23"},
                                                {"path": "/d/f.xlsx", "location": "行2"}], ref) == 2
     assert common.answer_norm("３０，０００円・6ヶ月") == "30000円・6か月"
+
+
+# ----------------------------------------------------- public-style passage retrieval (JSQuAD, issue 9)
+
+JSQUAD_ENV = "SOUMU_JSQUAD"  # the JSQuAD file is not in the repository (CC BY-SA); see public_retrieval_eval.py
+
+
+def _load_public_eval() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_public", REPO_ROOT / "benchmarks" / "public_retrieval_eval.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_public", module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+public_eval = _load_public_eval()
+
+_SQUAD = {"version": "x", "data": [
+    {"title": "社用車", "paragraphs": [
+        {"context": "社用車 [SEP] 給油は車両に備え付けの給油カードで行う。", "qas": [
+            {"id": "1", "question": "ガソリンはどうやって入れる？", "answers": [], "is_impossible": False},
+            {"id": "2", "question": "給油カードはどこ？", "answers": [], "is_impossible": False}]},
+        {"context": "社用車 [SEP] 運転日誌は毎日提出する。", "qas": [
+            {"id": "3", "question": "給油カードはどこ？", "answers": [], "is_impossible": False}]}]},
+    {"title": "慶弔", "paragraphs": [
+        {"context": "慶弔 [SEP] 父母の死亡は5日の休暇とする。", "qas": [
+            {"id": "4", "question": "親が亡くなったら何日休める？", "answers": [], "is_impossible": False}]}]}]}
+
+
+def test_jsquad_loader_reads_the_json_and_the_derived_jsonl(tmp_path: Path) -> None:
+    src = tmp_path / "test.json"
+    src.write_text(json.dumps(_SQUAD, ensure_ascii=False), encoding="utf-8")
+    paragraphs = public_eval.load_jsquad(src)
+    assert [p.title for p in paragraphs] == ["社用車", "社用車", "慶弔"]
+    assert paragraphs[0].context == "給油は車両に備え付けの給油カードで行う。"  # the 「タイトル [SEP] 」 prefix is gone
+    assert paragraphs[0].questions == ["ガソリンはどうやって入れる？", "給油カードはどこ？"]
+    assert len(public_eval.load_jsquad(src, limit=2)) == 2
+    derived = tmp_path / "derived.jsonl"
+    public_eval.export_jsonl(paragraphs, derived)
+    assert public_eval.load_jsquad(derived) == paragraphs
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "a", "context": "b", "questions": []}\n{"title": "a"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.jsonl:2"):
+        public_eval.load_jsquad(bad)
+
+
+def test_jsquad_questions_corpus_and_ranks(tmp_path: Path) -> None:
+    src = tmp_path / "test.json"
+    src.write_text(json.dumps(_SQUAD, ensure_ascii=False), encoding="utf-8")
+    paragraphs = public_eval.load_jsquad(src)
+    questions = public_eval.question_set(paragraphs, 1000, 7)
+    by_text = {q["question"]: q["relevant"] for q in questions}
+    # a question asked of two paragraphs counts both of them
+    assert by_text["給油カードはどこ？"] == ["jsquad_0000.md", "jsquad_0001.md"]
+    assert len(questions) == 3
+    sample = public_eval.question_set(paragraphs, 2, 7)
+    assert len(sample) == 2 and sample == public_eval.question_set(paragraphs, 2, 7)
+    public_eval.write_corpus(paragraphs, tmp_path / "docs")
+    first = (tmp_path / "docs" / "jsquad_0000.md").read_text(encoding="utf-8")
+    assert first == "# 社用車\n\n給油は車両に備え付けの給油カードで行う。\n"
+    assert public_eval.first_rank(["x.md", "jsquad_0001.md"], ["jsquad_0001.md"]) == 2
+    assert public_eval.first_rank(["x.md"], ["jsquad_0001.md"]) is None
+    m = common.rank_metrics([1, 2, None, 6])
+    assert m == {"R@1": 0.25, "R@5": 0.5, "MRR@10": pytest.approx((1 + 0.5 + 1 / 6) / 4)}
+
+
+def test_jsquad_file_when_present() -> None:
+    """The real JSQuAD file (JGLUE test-v1.3.json or the JSONL derived from it), when the machine has one."""
+    import os
+
+    path = Path(os.environ.get(JSQUAD_ENV, "/nonexistent"))
+    if not path.is_file():
+        pytest.skip(f"no JSQuAD file: set {JSQUAD_ENV} to JGLUE's test-v1.3.json or the derived JSONL "
+                    "(not in the repository: CC BY-SA 4.0)")
+    paragraphs = public_eval.load_jsquad(path)
+    assert len(paragraphs) >= 200
+    for p in paragraphs:
+        assert p.title and p.context and " [SEP] " not in p.context and p.questions, p.title
