@@ -385,7 +385,7 @@ class TeamSearchLog:
 
     def rate(self, entry_id: str, rating: str, reason: str = "") -> None:
         self._book.on_server(lambda: self._remote.rate(entry_id, rating, reason))
-        self._book.copy.store_searches(self._remote.get_many([entry_id]))
+        self._book.copy.store_searches(self._book.on_server(lambda: self._remote.get_many([entry_id])))
 
     def entries(self, date_from: str = "", date_to: str = "", *, unanswered_only: bool = False) -> list[SearchEntry]:
         return self._book.read_either(
@@ -403,8 +403,9 @@ StateCallback = Callable[[TeamState], None]
 class TeamBook(Logbook):
     """The team logbook as the app sees it; see the module docstring.
 
-    ``notes``/``inquiries``/``lists`` are the server's (with the copy as fallback), ``db``/``searchlog``/
-    ``prompts`` are this PC's copy file. ``state`` says whether the server answered last time.
+    ``notes``/``inquiries``/``lists``/``prompts``/``searchlog`` are the server's (with the copy as fallback for
+    reading); ``db`` is this PC's copy file, which the analysis reads. ``state`` says whether the server
+    answered last time.
     """
 
     is_team = True
@@ -417,7 +418,6 @@ class TeamBook(Logbook):
         self.target = target
         self._password = password
         self._team = team
-        self._team_lock = threading.Lock()
         self.copy = TeamCopy(copy_db)
         self.copy_notes, self.copy_inquiries, self.copy_lists = self.notes, self.inquiries, self.lists
         self.state = TeamState(url=target.url, online=team is not None)
@@ -548,7 +548,8 @@ class TeamBook(Logbook):
     def sync(self) -> SyncResult:
         """Bring the copy up to date with the server: fetch what is new or changed, drop what is gone.
 
-        Raises :class:`ServerDownError` when the server cannot be reached (the copy is left as it was)."""
+        Raises :class:`ServerDownError` when the server cannot be reached (what was copied before stays:
+        every record in the copy is whole, as the server had it)."""
         from desktop.logbook.records import now_iso
 
         team = self._remote()
@@ -653,7 +654,11 @@ class TeamBook(Logbook):
             self.went_down(TeamConnectError("サーバーとの接続が切れました", "the connection to the server was lost"))
 
     def _sync_and_tell(self, kinds: set[str], *, always: bool = False) -> None:
-        result = self.sync_quietly()
+        try:
+            result = self.sync_quietly()
+        except Exception:  # e.g. a server set up by another version: the follower must not die of it
+            log.exception("team copy: sync failed")
+            return
         if result is None:
             return
         # records: only when the copy really changed (this PC's own saves come back as notifications too)
