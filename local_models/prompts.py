@@ -1,8 +1,8 @@
 """Chat messages for grounded answers, built from plain passages (``local_models`` never imports ``kb``).
 
-The message list is ``[system, worked-example question, worked-example answer, question]``. The first
-three never change, so the runtime keeps them evaluated across questions (``FIXED_PREFIX_MESSAGES``). One
-worked example — passages, a question, and a short answer that cites [n] after each claim and copies
+The message list is ``[system, worked-example question, worked-example answer, refusal-example question,
+refusal, question]``. The first five never change, so the runtime keeps them evaluated across questions
+(``FIXED_PREFIX_MESSAGES``). One worked example — passages, a question, and a short answer that cites [n] after each claim and copies
 numbers exactly — lifts a 1.5B model's answers far more than longer instructions do.
 """
 
@@ -51,7 +51,13 @@ EXAMPLE_ANSWER = (
     "追加するときは所属長の承認を得て総務部に申請し、申請から5営業日以内に届きます[3]。"
 )
 
-FIXED_PREFIX_MESSAGES = 3
+# The second worked example: passages on the topic of the question that still do not answer it. A small model
+# otherwise answers anything from whatever it is given; seeing the instructed sentence once, it writes it when
+# the passages only share the question's topic (the answer pipeline treats it as "not found" in its gate's band).
+REFUSAL_EXAMPLE_PASSAGES: tuple[tuple[str, str, str], ...] = (EXAMPLE_PASSAGES[1],)
+REFUSAL_EXAMPLE_QUESTION = "ロッカーの大きさは何センチですか？"
+
+FIXED_PREFIX_MESSAGES = 5
 
 
 @dataclass(frozen=True)
@@ -78,10 +84,13 @@ def question_message(question: str, passages: Sequence[Passage]) -> str:
 
 def fixed_prefix() -> list[Message]:
     example = [Passage(i + 1, t, loc, text) for i, (t, loc, text) in enumerate(EXAMPLE_PASSAGES)]
+    refusal = [Passage(i + 1, t, loc, text) for i, (t, loc, text) in enumerate(REFUSAL_EXAMPLE_PASSAGES)]
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": question_message(EXAMPLE_QUESTION, example)},
         {"role": "assistant", "content": EXAMPLE_ANSWER},
+        {"role": "user", "content": question_message(REFUSAL_EXAMPLE_QUESTION, refusal)},
+        {"role": "assistant", "content": NOT_IN_PASSAGES},
     ]
 
 
