@@ -449,8 +449,10 @@ class Services:
             if self._logbook is None:
                 from desktop.logbook.team_book import TeamBook, open_configured
 
+                # connect=False: the window opens the logbook on the UI thread; the server is reached by
+                # the follower thread (and the first page query), never while the window waits
                 book = open_configured(self.home, self.settings, keys=self.key_manager(),
-                                       ask_passphrase=self.ask_passphrase)
+                                       ask_passphrase=self.ask_passphrase, connect=False)
                 if book.recovery_key:
                     self.recovery_key_shown = book.recovery_key
                 if isinstance(book, TeamBook):

@@ -34,7 +34,7 @@ def status_text(services: Services) -> tuple[str, str, str]:
         return "● " + t("オフライン"), t("この PC の中だけで動きます。ネットワークには接続しません。"), "offline"
     url = services.settings.team.url
     state = services.team_state()
-    if state is None:
+    if state is None or not state.checked:
         return "● " + t("チームモード"), t("チームのログブック: {url}", url=url), "team"
     if state.online:
         return "● " + t("チームサーバー接続中"), t(

@@ -95,6 +95,7 @@ class TeamState:
     problem_ja: str = ""
     problem_en: str = ""
     last_sync: str = ""  # ISO time of the last complete sync of the copy
+    checked: bool = True  # False until the server was first reached (a book opened without connecting)
 
 
 @dataclass
@@ -455,11 +456,15 @@ class TeamBook(Logbook):
         *,
         keys: KeyManager | None = None,
         ask_passphrase: AskPassphrase | None = None,
+        connect: bool = True,
     ) -> TeamBook:
         """Open this PC's copy (creating it, with the logbook key) and reach the server.
 
         A server that cannot be reached is no error: the book opens read-only from the copy and says so in
         :attr:`state`. A server without the team schema (``SchemaError``) is one: nothing to fall back to.
+        With ``connect=False`` (the window: this runs on the UI thread, and a host that does not answer would
+        hold it for the connect timeout) the server is first reached by the first call or by
+        :meth:`start_following`, which also checks the schema; ``state.checked`` is False until then.
         """
         from desktop.logbook.pg_schema import SchemaError
 
@@ -478,19 +483,23 @@ class TeamBook(Logbook):
         try:
             with db.lock:
                 migrate(db.writer)
-            try:
-                team = TeamLogbook.open(target, password)
-            except TeamConnectError as exc:
-                problem = exc
-                log.warning("team server not reachable at open; read-only from the copy: %s", exc.en)
-            except SchemaError:
-                raise
+            if connect:
+                try:
+                    team = TeamLogbook.open(target, password)
+                except TeamConnectError as exc:
+                    problem = exc
+                    log.warning("team server not reachable at open; read-only from the copy: %s", exc.en)
+                except SchemaError:
+                    raise
             book = cls(team, target, password, db, settings, home.backups_dir, key)
         except BaseException:
             db.close()
             raise
         if problem is not None:
             book.went_down(problem)
+        elif not connect:
+            book.state = TeamState(target.url, online=True, checked=False)  # try the server on first use
+            book._retry_at = 0.0
         return book
 
     # -- the server's reachability ---------------------------------------------------------------
@@ -532,7 +541,7 @@ class TeamBook(Logbook):
             log.warning("team server unreachable: %s", en)
 
     def came_back(self) -> None:
-        if not self.state.online:
+        if not self.state.online or not self.state.checked:
             log.info("team server reachable again")
             self._set_state(TeamState(self.target.url, True, "", "", self.state.last_sync))
 
@@ -628,6 +637,8 @@ class TeamBook(Logbook):
         self._follow_thread.start()
 
     def _follow(self, debounce_s: float) -> None:
+        if not self._check_schema():
+            return
         # the first sync runs once LISTEN is in force (resync_first): a change made in between is not missed
         # reconnect at least every 5 s: the status bar says when the server is back soon after it is
         listener = ChangeListener(self.target, self._password, poll_s=debounce_s, max_pause_s=RECONNECT_S)
@@ -644,6 +655,22 @@ class TeamBook(Logbook):
                 pending.add("lists")
             else:
                 pending.add(change.kind)
+
+    def _check_schema(self) -> bool:
+        """False when the server has no team logbook of this app's version (said in :attr:`state`); a server
+        that cannot be reached now is checked by the calls that reach it later."""
+        from desktop.logbook.pg_schema import SchemaError, check_current
+
+        try:
+            _twice(lambda: check_current(self._remote().db.conn()))
+        except SchemaError as exc:
+            log.warning("team server: %s", exc.en)
+            self._retry_at = time.monotonic() + RETRY_AFTER_S
+            self._set_state(TeamState(self.target.url, False, exc.ja, exc.en, self.state.last_sync))
+            return False
+        except _DOWN as exc:
+            self.went_down(exc)
+        return True
 
     def _listener_state(self, listening: bool, problem: TeamConnectError | None) -> None:
         if listening:
@@ -729,7 +756,8 @@ def _twice(op: Callable[[], Any]) -> Any:
 
 
 def open_configured(
-    home: DataHome, settings: Any, *, keys: KeyManager | None = None, ask_passphrase: AskPassphrase | None = None
+    home: DataHome, settings: Any, *, keys: KeyManager | None = None, ask_passphrase: AskPassphrase | None = None,
+    connect: bool = True,
 ) -> Logbook:
     """The logbook the settings choose: the team's when ``settings.team.url`` is set, else this PC's file.
 
@@ -739,4 +767,5 @@ def open_configured(
         return Logbook.open(home, settings.logbook, keys=keys, ask_passphrase=ask_passphrase)
     target, in_url = TeamTarget.parse(url)
     password = in_url if in_url is not None else TeamPasswords(home.root, ask_passphrase=ask_passphrase).load(target)
-    return TeamBook.open_team(home, target, password, settings.logbook, keys=keys, ask_passphrase=ask_passphrase)
+    return TeamBook.open_team(home, target, password, settings.logbook, keys=keys, ask_passphrase=ask_passphrase,
+                              connect=connect)

@@ -5,6 +5,7 @@ analysis and for reading while the server is down, writes refused plainly then."
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -272,3 +273,27 @@ def test_the_search_log_is_the_teams_and_the_analysis_counts_every_pc(
     assert book_a.copy_searchlog.entries()[1].rating == "Bad"
     with psycopg.connect(team_server.url("alice")) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("UPDATE soumu.search_log SET query = 'x'")  # nobody rewrites what was asked
+
+
+def test_the_window_opens_the_team_logbook_without_waiting_for_the_server(
+    two_pcs: tuple[Services, Services], empty_server: TeamServer, tmp_path: Path
+) -> None:
+    a, _b = two_pcs
+    book = a.logbook  # what the window does on its UI thread at start
+    assert isinstance(book, TeamBook)
+    assert getattr(book._remote().db._local, "conn", None) is None  # no connection made on this thread
+    deadline = time.monotonic() + 15
+    while not (book.state.checked and book.state.last_sync) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the follower thread reached the server, checked it and synced the copy
+    assert book.state.online and book.state.checked and book.state.last_sync
+    # a server without the team logbook: the window still opens, and the state says what to do
+    elsewhere = Services(connect_home(tmp_path / "pc_x", empty_server, "alice"))
+    try:
+        other = elsewhere.logbook
+        assert isinstance(other, TeamBook)
+        deadline = time.monotonic() + 15
+        while other.state.online and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not other.state.online and "team setup" in other.state.problem_ja
+    finally:
+        elsewhere.close()

@@ -51,9 +51,9 @@ def test_single_pc_mode_still_says_offline(qtbot: Any, services: Services) -> No
 
 def test_status_bar_says_connected_to_the_team_server(qtbot: Any, window: MainWindow, team_services: Services) -> None:
     assert "チームモード" in window.offline_mark.text()  # not opened yet
-    assert isinstance(team_services.logbook, TeamBook)
+    assert isinstance(team_services.logbook, TeamBook)  # opened without waiting for the server
     window.refresh_status()
-    assert window.offline_mark.text() == "● チームサーバー接続中"
+    qtbot.waitUntil(lambda: window.offline_mark.text() == "● チームサーバー接続中", timeout=15_000)
     assert team_services.settings.team.url in window.offline_mark.toolTip()
     i18n.set_language("en")
     window.refresh_status()
