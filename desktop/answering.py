@@ -785,6 +785,7 @@ def check_citations(answer: str, sources: Sequence[Source], question: str = "") 
     numbers_of = {s.n: _numbers(s.title + " " + s.location + " " + s.text) for s in sources}
     kept: list[str] = []
     cited: list[int] = []
+    asked = _terms(question) if question else set()
     for sentence in split_sentences(answer):
         refs = [int(next(g for g in m.groups() if g)) for m in _CITE.finditer(sentence)]
         body = _CITE.sub("", sentence).strip()
@@ -801,8 +802,12 @@ def check_citations(answer: str, sources: Sequence[Source], question: str = "") 
         good = [n for n in refs if n in supported]
         if not good and needed:
             good = sorted(supported)[:1]
-        if not good and not needed:
-            good = refs or _best_overlap(body, sources)
+        if not needed:
+            # a claim without numbers: its own words (not the question's) must be in the passage it cites
+            new = _terms(body) - asked
+            if question and not new:
+                continue  # only the question's own words: 「駐車場に停めてもいいです」 says nothing a passage said
+            good = [n for n in refs if _supports(by_n[n], new)] or _best_overlap(body, sources)
         if not good:
             continue  # a number no passage supports, or a claim with no passage behind it
         kept.append(_cite(body, good))
@@ -858,6 +863,18 @@ def _cite(sentence: str, numbers: Sequence[int]) -> str:
     punct = end.group(0) if end else "。"
     core = core[: end.start()] if end else core
     return core + "".join(f"[{n}]" for n in numbers) + punct
+
+
+def _terms(text: str) -> set[str]:
+    """The content words of ``text`` (normalised; particles and endings left out)."""
+    return {t for u in get_analyzer().query_units(text) if u.content for t in u.terms}
+
+
+def _supports(source: Source, words: set[str]) -> bool:
+    """Half or more of a claim's own words (those the question did not bring) are in the passage it cites."""
+    if not words:
+        return True
+    return len(words & _terms(source.title + "\n" + source.text)) * 2 >= len(words)
 
 
 def _best_overlap(sentence: str, sources: Sequence[Source]) -> list[int]:

@@ -254,3 +254,17 @@ def test_a_draft_with_another_amount_than_the_best_sentence_conflicts() -> None:
     assert not quantity_conflict(q, "5日休めます[1]。", "父母の死亡：5日[1]。\n配偶者の父母の死亡：3日[1]。")
     assert not quantity_conflict("結婚祝金はいくら？", "3万円です[1]。", "結婚祝金として30,000円を支給する[1]。")
     assert not quantity_conflict("申請先は？", "総務部です[1]。", "総務部に申請する[1]。")  # no amount asked
+
+
+PARKING = [Source(1, "/r/p.md", "駐車場規程", "第3条", "来客用駐車場は本社1Fにある。社員の私用車は駐車できない。"),
+           Source(2, "/r/e.md", "入館規程", "第2条", "受付で一時入館証を受け取り、退館時に返却する。")]
+
+
+def test_a_claim_without_numbers_must_say_what_its_passage_says() -> None:
+    q = "会社の駐車場に自分の車を停めてもいい？"
+    # the question said back with a "yes": nothing a passage said
+    assert check_citations("会社の駐車場に自分の車を停めてもいいです[1]。", PARKING, q) == ("", [])
+    assert check_citations("はい、使えます[1]。", PARKING, q) == ("", [])
+    assert check_citations("社員の私用車は駐車できません[1]。", PARKING, q) == ("社員の私用車は駐車できません[1]。", [1])
+    # its own words are in another passage than the one cited: the citation moves there
+    assert check_citations("受付で入館証を受け取ってください[1]。", PARKING, "会社に入るには？")[1] == [2]
