@@ -75,3 +75,30 @@ def test_embedding_is_incremental(semantic_demo: KnowledgeBase) -> None:
     status = semantic_demo.semantic_status()
     assert status is not None and status["embedded"] == status["total"]
     assert all(s.embedded == 0 for s in steps)  # nothing was embedded again
+
+
+def test_the_real_rulebook_answers_when_paid_leave_starts(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The fourth question of issue 9, on a real company's rules (../shared/realdocs, written outside this
+    project): 「有給休暇は入社してどのくらいでもらえますか」 → 6か月."""
+    import shutil
+
+    from tests.conftest import EMBEDDER, REALDOCS
+
+    rulebook = REALDOCS / "tuqulore__01_就業規則.md"
+    if not rulebook.exists():
+        pytest.skip(f"real documents absent: {rulebook} (../shared/realdocs is not beside this checkout)")
+    docs = tmp_path_factory.mktemp("realdocs")
+    shutil.copy2(rulebook, docs / rulebook.name)
+    kbase = KnowledgeBase(tmp_path_factory.mktemp("semantic-real") / "kb")
+    try:
+        for _ in kbase.index([docs]):
+            pass
+        kbase.set_semantic(semantic_model(EMBEDDER))
+        for _ in kbase.embed():
+            pass
+        answer = _answer(kbase, "有給休暇は入社してどのくらいでもらえますか").answer
+    finally:
+        kbase.close()
+    assert answer.grounded
+    assert "6か月" in answer.answer.replace("ヶ月", "か月")
+    assert any("第34条" in s.location for s in answer.cited_sources)
