@@ -137,6 +137,31 @@ def record_ids(book: Logbook) -> dict[str, str]:
     return out
 
 
+PIECE = 1_000  # entries of a big dict or list encoded per json.dumps call (~5 ms each)
+
+
+def dumps_in_pieces(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, the same text, but a big dict or list is
+    encoded :data:`PIECE` entries at a time. The C encoder holds the GIL for a whole call: the themes model of
+    100,000 records in one call froze the window (its Python slots, the painting of item views) for the length
+    of the encoding, while it runs in a worker."""
+    if isinstance(value, dict):
+        if len(value) <= PIECE and not any(isinstance(v, dict | list) and len(v) > PIECE for v in value.values()):
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        if any(isinstance(v, dict | list) and len(v) > PIECE for v in value.values()):
+            return "{" + ",".join(json.dumps(str(k), ensure_ascii=False) + ":" + dumps_in_pieces(v)
+                                  for k, v in value.items()) + "}"
+        items = list(value.items())
+        pieces = (json.dumps(dict(items[i : i + PIECE]), ensure_ascii=False, separators=(",", ":"))[1:-1]
+                  for i in range(0, len(items), PIECE))
+        return "{" + ",".join(pieces) + "}"
+    if isinstance(value, list) and len(value) > PIECE:
+        pieces = (json.dumps(value[i : i + PIECE], ensure_ascii=False, separators=(",", ":"))[1:-1]
+                  for i in range(0, len(value), PIECE))
+        return "[" + ",".join(pieces) + "]"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 class InsightsCache:
     """Named entries in ``insights_cache``; arrays travel as one ``.npz`` blob."""
 
@@ -152,7 +177,7 @@ class InsightsCache:
         return json.loads(row[0]), (bytes(row[1]) if row[1] is not None else None)
 
     def put(self, name: str, meta: dict[str, Any], blob: bytes | None = None) -> None:
-        text = json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
+        text = dumps_in_pieces(meta)
         with self._book.db.write() as db:
             db.execute(
                 "INSERT INTO insights_cache (name, meta, blob, updated_at) VALUES (?, ?, ?, ?) "

@@ -48,7 +48,8 @@ def test_themes_recurring_and_faq_are_shown(qtbot: Any, page: InsightsPage, tmp_
     with qtbot.waitSignal(r.open_record, timeout=2_000) as opened:
         r._link(f"note:{first.ids[0]}")
     assert opened.args[1] == first.ids[0]
-    assert r.recurring_table.rowCount() >= 5
+    assert r.recurring_model.rowCount() == len(r.reading.recurring) >= 5
+    assert r.recurring_model.text(0, 0) == r.reading.recurring[0].place
     assert r.faq_table.rowCount() == len(r.reading.faq) >= 3
 
     r.faq_table.item(0, 2).setText("毎月末締め・翌月10日まで（編集済み）")  # staff edit the draft answer

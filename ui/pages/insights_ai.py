@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -38,12 +39,16 @@ from PySide6.QtWidgets import (
 import ui.dialogs as common
 from ui import catalog_insights_ai, i18n  # noqa: F401 — registers the English strings
 from ui.i18n import t
+from ui.models.rows import RowsModel
 from ui.pages import card, muted, section_title
 from ui.workers import workers
 
 log = logging.getLogger(__name__)
 
 TRENDS = {"rising": "↑ 増加", "steady": "→ 横ばい", "falling": "↓ 減少"}
+# Column widths are fitted to the first rows only: measuring every row of a long list costs the UI thread
+# ~0.2 ms a row (Qt's default looks at 1,000).
+ROWS_MEASURED = 100
 STAGES = {"read": "記録を読み込み中", "vectorise": "文を数値に変換中", "analyse": "文を解析中",
           "cluster": "似た記録をまとめ中", "refine": "まとまりを整えています", "label": "見出しを作成中"}
 
@@ -151,8 +156,24 @@ class LogbookReading(QWidget):
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        table.horizontalHeader().setResizeContentsPrecision(ROWS_MEASURED)
         table.setWordWrap(False)
         return table
+
+    @staticmethod
+    def _view(headers: list[str], stretch: int = 0, numeric: tuple[int, ...] = ()) -> tuple[QTableView, RowsModel]:
+        """A read-only table over a :class:`RowsModel`: for lists that grow with the logbook (no item per cell)."""
+        model = RowsModel(headers, numeric)
+        view = QTableView()
+        view.setModel(model)
+        view.verticalHeader().setVisible(False)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        view.horizontalHeader().setResizeContentsPrecision(ROWS_MEASURED)
+        view.setWordWrap(False)
+        return view, model
 
     def _links_label(self) -> QLabel:
         label = QLabel("")
@@ -178,9 +199,10 @@ class LogbookReading(QWidget):
         w = QWidget()
         lay = QVBoxLayout(w)
         lay.addWidget(muted(t("対応済みの後にまた報告された問題、3部署以上から報告された問題です。")))
-        self.recurring_table = self._table([t("場所"), t("テーマ"), t("件数"), t("理由"), t("部署"), t("未対応"),
-                                            t("最後")], stretch=1)
-        self.recurring_table.currentCellChanged.connect(lambda row, *_: self._recurring_selected(row))
+        self.recurring_table, self.recurring_model = self._view(
+            [t("場所"), t("テーマ"), t("件数"), t("理由"), t("部署"), t("未対応"), t("最後")], stretch=1, numeric=(2, 5))
+        self.recurring_table.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: self._recurring_selected(current.row()))
         lay.addWidget(self.recurring_table, 3)
         self.recurring_detail = self._links_label()
         lay.addWidget(self.recurring_detail, 1)
@@ -380,17 +402,12 @@ class LogbookReading(QWidget):
 
     def _fill_recurring(self) -> None:
         table = self.recurring_table
-        table.setRowCount(0)
+        reopened = t("対応済みの後に再発")
+        rows = []
         for r in self.reading.recurring:
-            row = table.rowCount()
-            table.insertRow(row)
-            why = "・".join(t("対応済みの後に再発") if x == "reopened" else t("{n}部署から", n=len(r.departments))
-                           for x in r.reasons)
-            for col, (value, number) in enumerate([
-                (r.place, False), (r.label, False), (len(r.ids), True), (why, False),
-                ("・".join(r.departments), False), (r.open, True), (r.last[:10], False),
-            ]):
-                table.setItem(row, col, self._item(value, number))
+            why = "・".join(reopened if x == "reopened" else t("{n}部署から", n=len(r.departments)) for x in r.reasons)
+            rows.append((r.place, r.label, len(r.ids), why, "・".join(r.departments), r.open, r.last[:10]))
+        self.recurring_model.set_rows(rows)
         table.resizeColumnsToContents()
         if not self.reading.recurring:
             self.recurring_detail.setText(t("再発・複数部署からの報告はありません"))

@@ -1,0 +1,209 @@
+"""The 分析 page with its AI panel at scale: the longest UI-thread stall while themes compute and the panel fills.
+
+Run by hand (never by pytest)::
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/insights_ui_bench.py [--notes 100000]
+
+A logbook with ``--notes`` generated notes (``insights_eval.generated_notes``: planted paraphrases, varied places,
+noise) in a real encrypted logbook file; the real 分析 page (``ui.pages.insights.InsightsPage``) is shown and
+activated, as when the user opens it. A 10 ms QTimer heartbeat on the UI thread (``ui_bench.Heartbeat``) records
+the gaps between its ticks:
+
+1. **first reading** — themes computed from scratch in the worker, then the charts and the panel filled;
+2. **a new note** — one note added, the page refreshed (incremental reading), the panel filled again;
+3. **editing the narrative** — 20 keystrokes in the findings editor (each checks numbers and IDs on the UI thread).
+
+Besides the heartbeat, the time spent in the panel's own UI-thread slots (``_show``, ``_narrative_changed``)
+is measured, so a stall can be told apart from the worker's GIL use. Target: longest stall < 100 ms.
+Writes ``benchmarks/out/insights_ui_bench.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import keyring  # noqa: E402
+
+from benchmarks.insights_eval import generated_notes  # noqa: E402
+from benchmarks.logbook_bench import _MemoryKeyring  # noqa: E402
+from benchmarks.ui_bench import Heartbeat, machine, pump  # noqa: E402
+
+
+class SlotTimer:
+    """Wall time of each call of a method (wrapped on the instance), the slot's own UI-thread cost;
+    ``profile`` also prints where that time went (cProfile, top 25 by cumulative time)."""
+
+    def __init__(self, obj: Any, name: str, profile: bool = False) -> None:
+        self.calls: list[float] = []
+        original: Callable[..., Any] = getattr(obj, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile() if profile else None
+            t0 = time.perf_counter()
+            try:
+                if profiler is not None:
+                    return profiler.runcall(original, *args, **kwargs)
+                return original(*args, **kwargs)
+            finally:
+                self.calls.append(time.perf_counter() - t0)
+                if profiler is not None:
+                    print(f"--- {name}: {self.calls[-1] * 1000:.1f} ms", file=sys.stderr)
+                    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+
+        setattr(obj, name, timed)
+
+    def summary(self) -> dict[str, Any]:
+        return {"calls": len(self.calls), "max_ms": round(max(self.calls, default=0.0) * 1000, 1)}
+
+
+class StallTracer:
+    """When the UI thread has not ticked for ``after`` seconds, record what it is running (its Python stack):
+    the stall's cause, whether the UI thread's own work or a wait for the GIL another thread holds."""
+
+    def __init__(self, beat: Heartbeat, after: float = 0.05) -> None:
+        import threading
+
+        self.beat, self.after = beat, after
+        self.samples: dict[str, int] = {}
+        self._main = threading.main_thread().ident
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="stall-tracer", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        import traceback
+
+        while not self._stop.wait(0.01):
+            if self.beat.timer.isActive() and time.perf_counter() - self.beat._last > self.after:
+                frame = sys._current_frames().get(self._main or 0)
+                if frame is not None:
+                    stack = "".join(traceback.format_stack(frame, limit=6)[-6:])
+                    self.samples[stack] = self.samples.get(stack, 0) + 1
+
+    def stop(self) -> list[tuple[int, str]]:
+        self._stop.set()
+        self._thread.join()
+        return sorted(((n, s) for s, n in self.samples.items()), reverse=True)
+
+
+def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, Any]:
+    from desktop.context import Context
+    from desktop.logbook import Note
+    from desktop.services import Services
+    from ui.i18n import set_language
+    from ui.main import UiThreadGarbageCollector, application
+    from ui.pages.insights import InsightsPage
+    from ui.workers import shutdown_workers, workers
+
+    tmp = Path(tempfile.mkdtemp(prefix="insights-ui-bench-"))
+    try:
+        ctx = Context.open(tmp / "home")
+        ctx.settings.model.active = str(tmp / "none.gguf")  # the panel without a model: keyword labels
+        ctx.settings.kb.watch = False
+        ctx.save_settings()
+        services = Services(ctx)
+        t0 = time.perf_counter()
+        rows = generated_notes(n_notes)
+        for i in range(0, len(rows), 10_000):  # the import path: one transaction per 10,000
+            services.logbook.notes.merge(rows[i : i + 10_000])
+        insert_s = time.perf_counter() - t0
+
+        set_language("ja")
+        app = application()
+        collector = UiThreadGarbageCollector(app)
+        page = InsightsPage(services)
+        page.resize(1360, 900)
+        page.month.setDate(page.month.date().fromString("2026-12", "yyyy-MM"))
+        page.show()
+        reading = page.reading
+        show = SlotTimer(reading, "_show", profile)
+        beat = Heartbeat()
+        tracer = StallTracer(beat) if trace else None
+
+        def settled() -> bool:
+            return not reading.busy() and not workers().active()
+
+        pump(settled, 60)
+        beat.start()  # the idle page, same run: the floor the machine's load sets
+        pump(lambda: False, 5)
+        beat.stop()
+        idle = beat.summary()
+
+        results: dict[str, Any] = {}
+        for name, action in (
+            ("first_reading", page.activated),
+            ("new_note", lambda: (services.logbook.notes.add(Note(text="会議室Aの冷房が寒すぎる", place="本社3F 会議室A",
+                                                                 occurred_at="2026-12-04T09:00:00")),
+                                  page.refresh())),
+        ):
+            shown_before = len(show.calls)
+            beat.start()
+            t0 = time.perf_counter()
+            action()
+            pump(lambda n=shown_before: len(show.calls) > n and settled(), 900)
+            seconds = time.perf_counter() - t0
+            pump(lambda: False, 0.5)
+            beat.stop()
+            results[name] = {"seconds": round(seconds, 1), "themes": len(reading.reading.themes),
+                             "fill_ms": round(show.calls[-1] * 1000, 1), **beat.summary()}
+            print(name, json.dumps(results[name], ensure_ascii=False), file=sys.stderr, flush=True)
+
+        edit = SlotTimer(reading, "_narrative_changed")
+        reading.narrative_edit.textChanged.disconnect()
+        reading.narrative_edit.textChanged.connect(reading._narrative_changed)
+        reading.tabs.setCurrentIndex(3)
+        reading.narrative_edit.setFocus()
+        beat.start()
+        for _ in range(20):
+            reading.narrative_edit.insertPlainText("x")
+            pump(lambda: False, 0.05)
+        beat.stop()
+        results["narrative_typing"] = {**edit.summary(), **beat.summary()}
+        print("narrative_typing", json.dumps(results["narrative_typing"], ensure_ascii=False), file=sys.stderr)
+
+        if tracer is not None:
+            for n, stack in tracer.stop()[:8]:
+                print(f"=== {n} samples (10 ms each) of the UI thread stalled > 50 ms:\n{stack}", file=sys.stderr)
+        page.teardown()
+        page.close()
+        shutdown_workers()
+        collector.stop()
+        services.close()
+        return {"machine": machine(), "notes": n_notes, "insert_s": round(insert_s, 1), "idle": idle, **results}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--notes", type=int, default=100_000)
+    parser.add_argument("--profile", action="store_true", help="print where the panel's fill spends its time")
+    parser.add_argument("--trace", action="store_true", help="print what the UI thread ran during stalls")
+    args = parser.parse_args()
+    keyring.set_keyring(_MemoryKeyring())
+    result = run(args.notes, args.profile, args.trace)
+    out = REPO / "benchmarks" / "out" / "insights_ui_bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
