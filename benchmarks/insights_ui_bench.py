@@ -11,7 +11,8 @@ the gaps between its ticks:
 
 1. **first reading** — themes computed from scratch in the worker, then the charts and the panel filled;
 2. **a new note** — one note added, the page refreshed (incremental reading), the panel filled again;
-3. **editing the narrative** — 20 keystrokes in the findings editor (each checks numbers and IDs on the UI thread).
+3. **a new session** — a second page (its own analysis, as after a restart) reads the saved model and fills;
+4. **editing the narrative** — 20 keystrokes in the findings editor (each checks numbers and IDs on the UI thread).
 
 Besides the heartbeat, the time spent in the panel's own UI-thread slots (``_show``, ``_narrative_changed``)
 is measured, so a stall can be told apart from the worker's GIL use. Target: longest stall < 100 ms.
@@ -163,6 +164,25 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
             results[name] = {"seconds": round(seconds, 1), "themes": len(reading.reading.themes),
                              "fill_ms": round(show.calls[-1] * 1000, 1), **beat.summary()}
             print(name, json.dumps(results[name], ensure_ascii=False), file=sys.stderr, flush=True)
+
+        # A new session: another page (its own analysis) reads the saved themes model, then what changed.
+        second = InsightsPage(services)
+        second.resize(1360, 900)
+        second.month.setDate(page.month.date())
+        second.show()
+        again = SlotTimer(second.reading, "_show")
+        beat.start()
+        t0 = time.perf_counter()
+        second.activated()
+        pump(lambda: bool(again.calls) and not second.reading.busy() and not workers().active(), 900)
+        seconds = time.perf_counter() - t0
+        pump(lambda: False, 0.5)
+        beat.stop()
+        results["new_session"] = {"seconds": round(seconds, 1), "fill_ms": round(again.calls[-1] * 1000, 1),
+                                  **beat.summary()}
+        print("new_session", json.dumps(results["new_session"], ensure_ascii=False), file=sys.stderr, flush=True)
+        second.teardown()
+        second.close()
 
         edit = SlotTimer(reading, "_narrative_changed")
         reading.narrative_edit.textChanged.disconnect()

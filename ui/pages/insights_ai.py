@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 TRENDS = {"rising": "↑ 増加", "steady": "→ 横ばい", "falling": "↓ 減少"}
 # Column widths are fitted to the first rows only: measuring every row of a long list costs the UI thread
 # ~0.2 ms a row (Qt's default looks at 1,000).
-ROWS_MEASURED = 100
+ROWS_MEASURED = 30
 STAGES = {"read": "記録を読み込み中", "vectorise": "文を数値に変換中", "analyse": "文を解析中",
           "cluster": "似た記録をまとめ中", "refine": "まとまりを整えています", "label": "見出しを作成中"}
 
