@@ -30,7 +30,9 @@ What it does:
    bigrams, bm25, query = OR of its bigrams (``_common.BigramBaseline``);
 4. asks every question (at most ``--max-questions``, sampled with a fixed seed) of the three systems:
    baseline, ``kbase.search(q, 10, mode="lexical")`` and ``mode="hybrid"``;
-5. prints R@1, R@5, MRR@10 per system, search p50/p95 per system and the embedding throughput; writes
+5. scores other fusion weights of the hybrid ranking in the same pass (``--fusion LEXICAL:DENSE:K``, untimed:
+   each is asked right after the product's weights, so the question's vector is reused);
+6. prints R@1, R@5, MRR@10 per system, search p50/p95 per system and the embedding throughput; writes
    ``benchmarks/out/public_retrieval_eval.md`` and ``.json``.
 
 A hit is relevant when its file is the question's paragraph. A question text asked of several paragraphs (JSQuAD
@@ -69,6 +71,8 @@ K = 10
 SEP = " [SEP] "
 DEFAULT_SEED = 20240601
 SYSTEMS = ("baseline", "lexical", "hybrid")
+# other hybrid weights scored beside the product's: plain RRF (the first default), and lighter dense weights
+DEFAULT_FUSIONS = ("1:1:60", "1:1:10", "1:2:20", "2:1:10")
 LABELS = {
     "baseline": "char-bigram BM25 (FTS5, same chunks)",
     "lexical": 'Soumu Desk lexical (`mode="lexical"`)',
@@ -163,8 +167,10 @@ def first_rank(hit_files: Sequence[str], relevant: Sequence[str]) -> int | None:
     return None
 
 
-def timed_ranks(questions: Sequence[dict[str, Any]],
-                search: Callable[[str], list[str]]) -> tuple[list[int | None], list[float], list[list[str]]]:
+def timed_ranks(questions: Sequence[dict[str, Any]], search: Callable[[str], list[str]],
+                after: Callable[[dict[str, Any]], None] | None = None,
+                ) -> tuple[list[int | None], list[float], list[list[str]]]:
+    """Each question through ``search`` (timed), then through ``after`` (not timed)."""
     ranks: list[int | None] = []
     seconds: list[float] = []
     tops: list[list[str]] = []
@@ -174,13 +180,34 @@ def timed_ranks(questions: Sequence[dict[str, Any]],
         seconds.append(time.perf_counter() - t0)
         ranks.append(first_rank(files, q["relevant"]))
         tops.append(files[:3])
+        if after is not None:
+            after(q)
     return ranks, seconds, tops
 
 
-def run(paragraphs: Sequence[Paragraph], questions: Sequence[dict[str, Any]], work: Path) -> dict[str, Any]:
+def parse_fusion(text: str) -> tuple[float, float, float]:
+    """``LEXICAL:DENSE:K`` (e.g. ``1:1:60``), the weights of ``kb.FusionWeights``."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected LEXICAL:DENSE:K, got {text!r}")
+    try:
+        lexical, dense, k = (float(x) for x in parts)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected numbers in {text!r}") from exc
+    return lexical, dense, k
+
+
+def fusion_label(lexical: float, dense: float, k: float) -> str:
+    return f"hybrid, fusion {lexical:g} : {dense:g}, k = {k:g}"
+
+
+def run(paragraphs: Sequence[Paragraph], questions: Sequence[dict[str, Any]], work: Path,
+        fusions: Sequence[tuple[float, float, float]] = ()) -> dict[str, Any]:
+    """The three systems over the same passages; ``fusions``: other weights of the hybrid ranking, asked right
+    after the product's (the question's vector is then reused), untimed."""
     from desktop.semantic import attach
     from desktop.settings import Settings
-    from kb import KnowledgeBase
+    from kb import FusionWeights, KnowledgeBase
 
     docs = work / "jsquad"
     write_corpus(paragraphs, docs)
@@ -225,10 +252,22 @@ def run(paragraphs: Sequence[Paragraph], questions: Sequence[dict[str, Any]], wo
             "lexical": lambda q: by_name([str(h.path) for h in kbase.search(q, K, mode="lexical")]),
             "hybrid": lambda q: by_name([str(h.path) for h in kbase.search(q, K, mode="hybrid")]),
         }
+        product_fusion = kbase.fusion
+        variants = {fusion_label(*f): FusionWeights(f[0], f[1], f[2], product_fusion.depth) for f in fusions}
+        variant_ranks: dict[str, list[int | None]] = {name: [] for name in variants}
+
+        def other_fusions(q: dict[str, Any]) -> None:
+            for name, weights in variants.items():
+                kbase.fusion = weights
+                hits = kbase.search(q["question"], K, mode="hybrid")
+                variant_ranks[name].append(first_rank(by_name([str(h.path) for h in hits]), q["relevant"]))
+            kbase.fusion = product_fusion
+
         kbase.search("ウォームアップ", K, mode="hybrid")  # load the query embedder before the timed loop
         for name in SYSTEMS:
             t0 = time.perf_counter()
-            ranks, seconds, tops = timed_ranks(questions, searches[name])
+            ranks, seconds, tops = timed_ranks(questions, searches[name],
+                                               other_fusions if name == "hybrid" and variants else None)
             print(f"{name}: {len(questions)} questions in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
             results[name] = {"ranks": ranks, "seconds": seconds, "tops": tops}
         baseline.close()
@@ -238,6 +277,8 @@ def run(paragraphs: Sequence[Paragraph], questions: Sequence[dict[str, Any]], wo
         "paragraphs": len(paragraphs), "chunks": n_chunks, "baseline_chunks": len(chunks),
         "index_seconds": index_s, "embed_seconds": embed_s, "embedded": embedded,
         "questions": list(questions), "results": results,
+        "product_fusion": [product_fusion.lexical, product_fusion.dense, product_fusion.k, product_fusion.depth],
+        "other_fusions": variant_ranks,
     }
 
 
@@ -260,7 +301,14 @@ def report(out: dict[str, Any], info: dict[str, str], source: str, uptime: str) 
         secs = res[name]["seconds"]
         lines.append(f"| {LABELS[name]} | {m['R@1']:.3f} | {m['R@5']:.3f} | {m['MRR@10']:.3f} | "
                      f"{percentile(secs, 50) * 1000:.1f} ms | {percentile(secs, 95) * 1000:.1f} ms |")
+    for label, ranks in out.get("other_fusions", {}).items():
+        m = rank_metrics(ranks)
+        lines.append(f"| {label} (same run, not timed) | {m['R@1']:.3f} | {m['R@5']:.3f} | {m['MRR@10']:.3f} | — | — |")
     lines.append("")
+    if "product_fusion" in out:
+        lex, dense, k, depth = out["product_fusion"]
+        lines.append(f"The product's hybrid ranking: weighted RRF, lexical {lex:g} : dense {dense:g}, k = {k:g}, "
+                     f"depth {depth}.")
     h, b, lx = (res[s]["ranks"] for s in ("hybrid", "baseline", "lexical"))
     won = sum(1 for x, y in zip(h, b, strict=True) if x == 1 and y != 1)
     lost = sum(1 for x, y in zip(h, b, strict=True) if y == 1 and x != 1)
@@ -283,8 +331,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-questions", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--export-jsonl", type=Path, help="write the paragraphs read as JSONL and stop")
+    ap.add_argument("--fusion", type=parse_fusion, action="append", metavar="LEXICAL:DENSE:K",
+                    help=f"other hybrid fusion weights to score in the same run (default: {' '.join(DEFAULT_FUSIONS)})")
     ap.add_argument("--keep", action="store_true", help="keep the temp folder (path is printed)")
     args = ap.parse_args(argv)
+    fusions = args.fusion or [parse_fusion(f) for f in DEFAULT_FUSIONS]
 
     if not args.jsquad.is_file():
         raise SystemExit(f"JSQuAD file not found: {args.jsquad} (see the module docstring for where it comes from)")
@@ -297,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(paragraphs)} paragraphs, {len(questions)} questions", file=sys.stderr)
 
     with work_dir("soumu-jsquad-", args.keep) as work:
-        out = run(paragraphs, questions, work)
+        out = run(paragraphs, questions, work, fusions)
     uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
     info = machine_info()
     text = report(out, info, args.jsquad.name, uptime)

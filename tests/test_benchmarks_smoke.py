@@ -301,6 +301,16 @@ def test_jsquad_questions_corpus_and_ranks(tmp_path: Path) -> None:
     assert m == {"R@1": 0.25, "R@5": 0.5, "MRR@10": pytest.approx((1 + 0.5 + 1 / 6) / 4)}
 
 
+def test_jsquad_fusion_option() -> None:
+    import argparse
+
+    assert public_eval.parse_fusion("1:3:10") == (1.0, 3.0, 10.0)
+    assert public_eval.fusion_label(1.0, 0.5, 60.0) == "hybrid, fusion 1 : 0.5, k = 60"
+    for bad in ("1:3", "a:b:c"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            public_eval.parse_fusion(bad)
+
+
 def test_jsquad_file_when_present() -> None:
     """The real JSQuAD file (JGLUE test-v1.3.json or the JSONL derived from it), when the machine has one."""
     import os
