@@ -51,7 +51,8 @@ def facts_held(text: str, facts: list[dict[str, Any]]) -> bool:
     return any(all(answer_norm(f) in norm for f in entry["facts"]) for entry in facts)
 
 
-def run(homes: dict[str, Path], model: Path, every: int, limit: int | None) -> list[dict[str, Any]]:
+def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
+        ids: set[str] | None = None) -> list[dict[str, Any]]:
     from desktop import answering
     from desktop.answering import AnswerDone, Answerer, AnswerToken, PassagesFound, runtime_config
     from desktop.semantic import attach
@@ -73,7 +74,7 @@ def run(homes: dict[str, Path], model: Path, every: int, limit: int | None) -> l
     if not runtime.wait_until_loaded(600) or runtime.state != "ready":
         raise SystemExit(f"model did not load: {runtime.error}")
     questions = [json.loads(line) for line in QUESTIONS.open(encoding="utf-8") if line.strip()]
-    questions = questions[::every][:limit]
+    questions = [q for q in questions if ids is None or q["id"] in ids][::every][:limit]
     rows: list[dict[str, Any]] = []
     low, high = answering.GATE_LOW, answering.GATE_HIGH
     try:
@@ -220,13 +221,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     ap.add_argument("--every", type=int, default=1, help="every N-th question only")
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--ids", help="only these question ids (comma-separated), e.g. the gate's band of a run of "
+                                  "everyday_eval.py")
     ap.add_argument("--replay", type=Path, help="re-report from a saved everyday_model_eval.json")
     args = ap.parse_args(argv)
     if args.replay:
         rows = json.loads(args.replay.read_text(encoding="utf-8"))
     else:
         homes = {"demo": args.demo_home} | ({"realdocs": args.realdocs_home} if args.realdocs_home else {})
-        rows = run(homes, args.model, args.every, args.limit)
+        rows = run(homes, args.model, args.every, args.limit, set(args.ids.split(",")) if args.ids else None)
         write_out("everyday_model_eval.json", json.dumps(rows, ensure_ascii=False, indent=1))
     text = report(rows, args.model)
     print(text)
