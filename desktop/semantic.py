@@ -23,6 +23,7 @@ from desktop.settings import Settings
 
 if TYPE_CHECKING:
     from kb import KnowledgeBase, SemanticModel
+    from local_models.embedding import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -52,26 +53,47 @@ def semantic_model(path: Path, n_threads: int = 0) -> SemanticModel:
     from kb import SemanticModel
     from local_models.embedding import Embedder
 
-    queries = Embedder(path, n_threads=n_threads, n_ctx=512)
-    passages = Embedder(path, n_threads=n_threads, n_ctx=2048)
-
-    def embed_query(text: str) -> np.ndarray:
-        return queries.embed_queries([text])[0]
-
-    def embed_passages(items: Sequence[tuple[str, str]]) -> np.ndarray:
-        return passages.embed_passages(items)
-
-    def embed_texts(texts: Sequence[str]) -> np.ndarray:
-        return queries.embed_passages([("none", t) for t in texts])
-
+    pair = EmbedderPair(Embedder(path, n_threads=n_threads, n_ctx=512), Embedder(path, n_threads=n_threads, n_ctx=2048))
+    queries = pair.queries
     return SemanticModel(
         model_id=f"{queries.model_id}:{queries.search_dim or 'all'}",
-        embed_passages=embed_passages,
-        embed_query=embed_query,
+        embed_passages=pair.embed_passages,
+        embed_query=pair.embed_query,
         dim=queries.search_dim,
         label=queries.info.name or path.name,
-        embed_texts=embed_texts,
+        embed_texts=pair.embed_texts,
     )
+
+
+class EmbedderPair:
+    """The two embedders behind a :class:`kb.SemanticModel` (its callables are this object's methods), so the
+    one who built the model can free their llama.cpp contexts (:func:`close_semantic`)."""
+
+    def __init__(self, queries: Embedder, passages: Embedder) -> None:
+        self.queries, self.passages = queries, passages
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.queries.embed_queries([text])[0]
+
+    def embed_passages(self, items: Sequence[tuple[str, str]]) -> np.ndarray:
+        return self.passages.embed_passages(items)
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        return self.queries.embed_passages([("none", t) for t in texts])
+
+    def close(self) -> None:
+        self.queries.close()
+        self.passages.close()
+
+
+def close_semantic(model: SemanticModel | None) -> None:
+    """Free the llama.cpp contexts of a model built by :func:`semantic_model` (a later use loads them again).
+
+    Left to the garbage collector, ``Llama.__del__`` runs during interpreter shutdown, after llama.cpp's own
+    teardown: noise on stderr, or a segfault, at the end of every command that embedded something."""
+    owner = getattr(model.embed_query, "__self__", None) if model is not None else None
+    if isinstance(owner, EmbedderPair):
+        owner.close()
 
 
 class TextEmbedder:
@@ -87,6 +109,9 @@ class TextEmbedder:
             return self._embedder.embed_queries(list(texts))
         return self._embedder.embed_passages([("none", t) for t in texts])
 
+    def close(self) -> None:
+        self._embedder.close()
+
 
 def text_embedder(path: Path, n_threads: int = 0) -> TextEmbedder:
     return TextEmbedder(path, n_threads)
@@ -98,6 +123,7 @@ def attach(kbase: KnowledgeBase, settings: Settings, folders: Sequence[Path]) ->
     from local_models import ModelFileError
 
     path = embedder_path(settings, folders)
+    close_semantic(kbase.semantic)  # the previous embedder's contexts, if any
     if path is None:
         kbase.set_semantic(None)
         return None

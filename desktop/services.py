@@ -551,9 +551,11 @@ class Services:
     # -- end -------------------------------------------------------------------------------------
     def close(self) -> None:
         """Stop watching, stop the model worker, close the logbook and the index."""
+        from desktop.semantic import close_semantic
+
         self.stop_watch()
         self.stop_embedding()
-        for closer in (self.runtime.close, self.kb.close):
+        for closer in (self.runtime.close, lambda: close_semantic(self.kb.semantic), self.kb.close):
             try:
                 closer()
             except Exception:
