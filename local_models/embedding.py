@@ -127,13 +127,14 @@ class Embedder:
         if self._llama is None:
             import llama_cpp
 
-            from local_models.runtime import default_threads
+            from local_models.runtime import LLAMA_LOAD_LOCK, default_threads
 
             try:
-                self._llama = llama_cpp.Llama(
-                    model_path=str(self.path), embedding=True, n_ctx=self.n_ctx, n_batch=self.n_ctx,
-                    n_ubatch=self.n_ctx, n_threads=self.n_threads or default_threads(), verbose=False,
-                )
+                with LLAMA_LOAD_LOCK:  # see its comment: concurrent loads lose the process's stdout/stderr
+                    self._llama = llama_cpp.Llama(
+                        model_path=str(self.path), embedding=True, n_ctx=self.n_ctx, n_batch=self.n_ctx,
+                        n_ubatch=self.n_ctx, n_threads=self.n_threads or default_threads(), verbose=False,
+                    )
             except (ValueError, RuntimeError, OSError) as exc:
                 raise EmbedderError(
                     f"埋め込みモデルを読み込めませんでした: {self.path.name}（{exc}）",

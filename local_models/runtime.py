@@ -43,6 +43,11 @@ Message = dict[str, str]
 StateCallback = Callable[[str, "ModelError | None"], None]
 
 STATES = ("none", "loading", "ready", "error")
+# llama-cpp-python silences a load by pointing the process's stdout/stderr (fds 1 and 2 and sys.stdout/stderr)
+# at /dev/null and back. Two loads on two threads interleave those swaps and leave the process's output in
+# /dev/null for good (`soumu-desk screenshots` then printed nothing: the chat model and an embedder loaded at
+# once). Every ``llama_cpp.Llama(...)`` of this package is built under this lock.
+LLAMA_LOAD_LOCK = threading.Lock()
 
 
 class ModelError(Exception):
@@ -459,15 +464,16 @@ class ModelRuntime:
 
             gpu_layers = self.config.n_gpu_layers if llama_cpp.llama_supports_gpu_offload() else 0
             threads = self.config.n_threads or default_threads()
-            llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_batch=512,
-                n_threads=threads,
-                n_threads_batch=max(threads, os.cpu_count() or 1),
-                n_gpu_layers=gpu_layers,
-                verbose=False,
-            )
+            with LLAMA_LOAD_LOCK:
+                llm = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_batch=512,
+                    n_threads=threads,
+                    n_threads_batch=max(threads, os.cpu_count() or 1),
+                    n_gpu_layers=gpu_layers,
+                    verbose=False,
+                )
         except Exception as exc:  # llama.cpp reports every load failure as ValueError/RuntimeError
             log.warning("model load failed: %s: %s", path, exc)
             self._set_state(
