@@ -128,6 +128,9 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
         set_language("ja")
         app = application()
         collector = UiThreadGarbageCollector(app)
+        collections = SlotTimer(collector, "collect")  # the cycle collector runs on the UI thread too
+        collector._timer.timeout.disconnect()
+        collector._timer.timeout.connect(collector.collect)
         page = InsightsPage(services)
         page.resize(1360, 900)
         page.month.setDate(page.month.date().fromString("2026-12", "yyyy-MM"))
@@ -205,7 +208,9 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
         shutdown_workers()
         collector.stop()
         services.close()
-        return {"machine": machine(), "notes": n_notes, "insert_s": round(insert_s, 1), "idle": idle, **results}
+        gc_ms = sorted((round(c * 1000, 1) for c in collections.calls), reverse=True)[:5]
+        return {"machine": machine(), "notes": n_notes, "insert_s": round(insert_s, 1), "idle": idle, **results,
+                "gc_longest_ms": gc_ms}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
