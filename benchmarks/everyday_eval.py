@@ -68,8 +68,8 @@ def build_home(home: Path, folder: Path) -> None:
     run_cli(home, ["kb", "index", "--embed", str(folder)], timeout=3600)
 
 
-def evaluate(homes: dict[str, Path]) -> list[dict[str, Any]]:
-    from desktop.answering import AnswerDone, Answerer
+def open_bases(homes: dict[str, Path]) -> tuple[Any, dict[str, Any]]:
+    """Default settings (the set-up's embedder) and each home's knowledge base with the semantic layer on."""
     from desktop.semantic import attach
     from desktop.settings import Settings
     from kb import KnowledgeBase
@@ -83,6 +83,13 @@ def evaluate(homes: dict[str, Path]) -> list[dict[str, Any]]:
         if problem:
             raise SystemExit(f"semantic layer unavailable: {problem}")
         bases[name] = kbase
+    return settings, bases
+
+
+def evaluate(homes: dict[str, Path]) -> list[dict[str, Any]]:
+    from desktop.answering import AnswerDone, Answerer
+
+    settings, bases = open_bases(homes)
     questions = [json.loads(line) for line in QUESTIONS.open(encoding="utf-8") if line.strip()]
     rows: list[dict[str, Any]] = []
     for q in questions:

@@ -53,22 +53,13 @@ def facts_held(text: str, facts: list[dict[str, Any]]) -> bool:
 
 def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
         ids: set[str] | None = None) -> list[dict[str, Any]]:
+    from everyday_eval import open_bases
+
     from desktop import answering
     from desktop.answering import AnswerDone, Answerer, AnswerToken, PassagesFound, runtime_config
-    from desktop.semantic import attach
-    from desktop.settings import Settings
-    from kb import KnowledgeBase
     from local_models import ModelRuntime
 
-    settings = Settings()
-    settings.kb.embedder = ""
-    bases: dict[str, KnowledgeBase] = {}
-    for name, home in homes.items():
-        kbase = KnowledgeBase(home / "kb")
-        problem = attach(kbase, settings, [home / "models", REPO_ROOT / "local_models" / "models"])
-        if problem:
-            raise SystemExit(f"semantic layer unavailable: {problem}")
-        bases[name] = kbase
+    settings, bases = open_bases(homes)
     runtime = ModelRuntime(runtime_config(settings))
     runtime.load(model)
     if not runtime.wait_until_loaded(600) or runtime.state != "ready":
