@@ -81,7 +81,7 @@ def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
                 done = events[-1]
                 assert isinstance(done, AnswerDone)
                 a = done.answer
-                score = (a.similarity or 0.0) + answering.COVERAGE_WEIGHT * a.coverage
+                score = answering.gate_score(a.similarity or 0.0, a.coverage)
                 if best is None or score > best[0]:
                     best = (score, name, a)
             assert best is not None
@@ -126,6 +126,22 @@ def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
     return rows
 
 
+def decide(r: dict[str, Any], low: float, high: float, grounded_floor: float) -> tuple[bool, bool, bool]:
+    """(grounded, right, draft kept) for one forced-run record with the band [low, high): the pipeline's own
+    rule, ``desktop.answering.draft_outcome``, applied to what the model wrote."""
+    from desktop.answering import draft_outcome
+
+    s = r["score"]
+    if s < low:
+        return False, False, False
+    outcome = draft_outcome(s < high, s >= high or s >= grounded_floor, r["refused"], r["kept"])
+    if outcome == "draft":
+        return True, r["model_right"], True
+    if outcome == "extract":
+        return True, r["extract_right"], False
+    return False, False, False
+
+
 def replay(rows: list[dict[str, Any]], low: float, high: float, grounded_floor: float) -> dict[str, float]:
     """What the pipeline decides with the band [low, high), from the forced run's records."""
     ins = [r for r in rows if not r["out_of_scope"]]
@@ -133,21 +149,7 @@ def replay(rows: list[dict[str, Any]], low: float, high: float, grounded_floor: 
     right = grounded_in = kept = 0
     leaked = 0
     for r in rows:
-        s = r["score"]
-        if s >= high:
-            grounded = True
-            ok = r["model_right"] if r["kept"] else r["extract_right"]
-            is_kept = r["kept"]
-        elif s >= low:
-            if r["refused"]:
-                grounded, ok, is_kept = False, False, False
-            elif r["kept"]:
-                grounded, ok, is_kept = True, r["model_right"], True
-            else:
-                grounded = s >= grounded_floor
-                ok, is_kept = grounded and r["extract_right"], False
-        else:
-            grounded, ok, is_kept = False, False, False
+        grounded, ok, is_kept = decide(r, low, high, grounded_floor)
         if r["out_of_scope"]:
             leaked += grounded
         else:
@@ -194,12 +196,9 @@ def report(rows: list[dict[str, Any]], model: Path) -> str:
                      f"{m['draft kept (of grounded)']:.3f} |")
     lines += ["", "Misses at the product's band (in-scope not right, out-of-scope answered):", ""]
     for r in rows:
-        s = r["score"]
-        band = answering.GATE_LOW <= s < answering.GATE_HIGH
-        grounded = s >= answering.GATE_HIGH or (band and not r["refused"] and (r["kept"] or s >= answering.GATE_SCORE))
-        ok = r["model_right"] if r["kept"] else r["extract_right"]
+        grounded, ok, _kept = decide(r, answering.GATE_LOW, answering.GATE_HIGH, answering.GATE_SCORE)
         if (r["out_of_scope"] and grounded) or (not r["out_of_scope"] and not (grounded and ok)):
-            lines.append(f"- {r['id']} {r['question']} — score {s:.3f}, refused {r['refused']}, kept {r['kept']} "
+            lines.append(f"- {r['id']} {r['question']} — score {r['score']:.3f}, refused {r['refused']}, kept {r['kept']} "
                          f"({r['discarded'] or '-'}): {r['model_answer'][:80]!r}")
     return "\n".join(lines) + "\n"
 

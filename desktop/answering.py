@@ -137,7 +137,7 @@ class Evidence:
 
     @property
     def score(self) -> float | None:
-        return None if self.similarity is None else self.similarity + COVERAGE_WEIGHT * self.coverage
+        return None if self.similarity is None else gate_score(self.similarity, self.coverage)
 
 
 class Answerer:
@@ -210,8 +210,10 @@ class Answerer:
         cancel: threading.Event, band: bool = False,
     ) -> Iterator[AnswerEvent]:
         fitted = fit_to_context(sources, runtime.n_ctx, self.settings.model.max_tokens)
+        ranked = ranked_sentences(question, sources)  # for the prompt, the extracts and the conflict check
         if fitted and fitted[0].best:  # the semantic layer ranked the sentences: the model reads the best few
-            passages = model_evidence(question, fitted)
+            shown = {s.n for s in fitted}  # fitted is a leading part of sources: their sentences rank alike
+            passages = model_evidence(fitted, [x for x in ranked if x[1] in shown])
         else:
             passages = [Passage(s.n, s.title, s.location, s.text) for s in fitted]
         messages = grounded_messages(question, passages)
@@ -231,14 +233,14 @@ class Answerer:
         raw = "".join(pieces).strip()
         refused = is_refusal(raw)
         checked, cited = ("", []) if refused else check_citations(raw, sources, question)
-        extract, extract_cited = extractive_answer(question, sources)
+        extract, extract_cited = extractive_answer(question, sources, ranked=ranked)
         discarded = "" if checked else ("empty" if not raw else "refused" if refused else "unsupported")
         if (checked and _ASKS_QUANTITY.search(question) and not _QUANTITY.search(nfkc_lower(checked))
                 and _QUANTITY.search(nfkc_lower(extract))):
             # Asked "how many / how much / by when" and got no number, while the extracts state one.
             checked, discarded = "", "no_number"
-        elif checked and sources[0].best and quantity_conflict(question, checked,
-                                                               extractive_answer(question, sources, 1)[0]):
+        elif checked and sources[0].best and quantity_conflict(
+                question, checked, extractive_answer(question, sources, 1, ranked=ranked)[0]):
             # The draft states another amount of the asked kind than the sentence that answers best by meaning
             # (a small model copies the 2日 of the neighbouring row): the extracts are right more often.
             checked, discarded = "", "conflict"
@@ -328,6 +330,11 @@ GATE_LOW = GATE_SCORE
 GATE_HIGH = 0.60
 
 
+def gate_score(similarity: float, coverage: float) -> float:
+    """The semantic gate's score: the best cosine of the question with a top passage, nudged by word coverage."""
+    return similarity + COVERAGE_WEIGHT * coverage
+
+
 def judge_evidence(question: str, top_hits: Sequence[HitLike], synonyms: Any = None) -> Evidence:
     """Grounded when the top passages answer the question, judged from two signals:
 
@@ -357,7 +364,7 @@ def judge_evidence(question: str, top_hits: Sequence[HitLike], synonyms: Any = N
     by_words = best_share >= MIN_COVERAGE and len(best) >= MIN_COVERED
     if similarity is None:  # without the semantic layer the words decide alone
         return Evidence(by_words, best_share, words, best, None, "yes" if by_words else "no")
-    score = similarity + COVERAGE_WEIGHT * best_share
+    score = gate_score(similarity, best_share)
     verdict = "yes" if score >= GATE_HIGH else "no" if score < GATE_LOW else "maybe"
     return Evidence(score >= GATE_SCORE, best_share, words, best, similarity, verdict)
 
@@ -648,10 +655,13 @@ def asked_unit_bonus(question: str, text: str) -> float:
 _HEADING = re.compile(r"^(#|【|第\S{1,6}条|第\S{1,4}章|\(|（)")
 
 
-def extractive_answer(question: str, sources: Sequence[Source], max_sentences: int = 2) -> tuple[str, list[int]]:
-    """The sentences that answer best (:func:`ranked_sentences`), each with its [n]: the best one, and a second
-    only when it is nearly as good."""
-    scored = ranked_sentences(question, sources)
+def extractive_answer(
+    question: str, sources: Sequence[Source], max_sentences: int = 2,
+    ranked: list[tuple[float, int, int, str]] | None = None,
+) -> tuple[str, list[int]]:
+    """The sentences that answer best (:func:`ranked_sentences`, or ``ranked`` when the caller has them), each
+    with its [n]: the best one, and a second only when it is nearly as good."""
+    scored = ranked_sentences(question, sources) if ranked is None else ranked
     if not scored:
         first = sources[0]
         return _cite(first.text[:200], [first.n]), [first.n]
@@ -671,13 +681,13 @@ MODEL_SENTENCES = 4  # the best sentences handed to the model (semantic layer on
 MODEL_MARGIN = 2.5  # … those scoring within this of the best one
 
 
-def model_evidence(question: str, sources: Sequence[Source]) -> list[Passage]:
+def model_evidence(sources: Sequence[Source], ranked: list[tuple[float, int, int, str]]) -> list[Passage]:
     """What the model reads when the semantic layer ranked the sentences: the few best sentences of all the
     passages (the ones the extractive answer picks from, and their nearest rivals), under their passages'
-    numbers, in document order. The model then words the answer rather than hunting for it among
+    numbers, in document order (``ranked``: :func:`ranked_sentences` of these sources). The model then words the answer rather than hunting for it among
     neighbouring rows (a 1.5B model copies the wrong row's 2日 when it sees the whole table), and the prompt
     is a fraction of the passages'. A source with no chosen sentence is not shown (its [n] is not cited)."""
-    scored = [x for x in ranked_sentences(question, sources) if not _HEADING.match(x[3]) or len(x[3]) >= 30]
+    scored = [x for x in ranked if not _HEADING.match(x[3]) or len(x[3]) >= 30]
     if not scored:
         return [Passage(s.n, s.title, s.location, s.text) for s in sources]
     top = scored[0][0]
@@ -789,6 +799,7 @@ def check_citations(answer: str, sources: Sequence[Source], question: str = "") 
     kept: list[str] = []
     cited: list[int] = []
     asked = _terms(question) if question else set()
+    terms_of: dict[int, set[str]] = {}  # each cited passage's content words, analysed once per check
     for sentence in split_sentences(answer):
         refs = [int(next(g for g in m.groups() if g)) for m in _CITE.finditer(sentence)]
         body = _CITE.sub("", sentence).strip()
@@ -810,7 +821,7 @@ def check_citations(answer: str, sources: Sequence[Source], question: str = "") 
             new = _terms(body) - asked
             if question and not new:
                 continue  # only the question's own words: 「駐車場に停めてもいいです」 says nothing a passage said
-            good = [n for n in refs if _supports(by_n[n], new)] or _best_overlap(body, sources)
+            good = [n for n in refs if _supports(by_n[n], new, terms_of)] or _best_overlap(body, sources)
         if not good:
             continue  # a number no passage supports, or a claim with no passage behind it
         kept.append(_cite(body, good))
@@ -873,11 +884,14 @@ def _terms(text: str) -> set[str]:
     return {t for u in get_analyzer().query_units(text) if u.content for t in u.terms}
 
 
-def _supports(source: Source, words: set[str]) -> bool:
-    """Half or more of a claim's own words (those the question did not bring) are in the passage it cites."""
+def _supports(source: Source, words: set[str], terms_of: dict[int, set[str]]) -> bool:
+    """Half or more of a claim's own words (those the question did not bring) are in the passage it cites
+    (``terms_of`` caches each passage's content words by its number)."""
     if not words:
         return True
-    return len(words & _terms(source.title + "\n" + source.text)) * 2 >= len(words)
+    if source.n not in terms_of:
+        terms_of[source.n] = _terms(source.title + "\n" + source.text)
+    return len(words & terms_of[source.n]) * 2 >= len(words)
 
 
 def _best_overlap(sentence: str, sources: Sequence[Source]) -> list[int]:
