@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QWidget
 
-from desktop.semantic import embedder_candidates
+from desktop.semantic import embedder_candidates, embedder_path
 from desktop.services import Services
 from ui import catalog_semantic  # noqa: F401 — registers the English strings
 from ui.errors import describe
@@ -69,28 +69,26 @@ class EmbedderCard(QWidget):
 
     # -- listing ---------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """List the embedding models on a pool thread; the current one is selected."""
+        """List the embedding models on a pool thread; the one in use (as the settings resolve it) is selected."""
         folders = self.services.model_folders()
-        workers().run("embedder-candidates", lambda: embedder_candidates(folders), self._show_candidates,
-                      owner=self)
+        settings = self.services.settings
+        in_use = self.services.kb.semantic is not None
+
+        def find() -> tuple[list[Path], Path | None]:
+            return embedder_candidates(folders), embedder_path(settings, folders) if in_use else None
+
+        workers().run("embedder-candidates", find, self._show_candidates, owner=self)
         self._timer.start()
 
-    def _show_candidates(self, paths: list[Path]) -> None:
+    def _show_candidates(self, found: tuple[list[Path], Path | None]) -> None:
+        paths, current = found
         self.choice.clear()
         for path in paths:
             self.choice.addItem(path.name, str(path))
         self.choice.addItem(t("使わない(語句検索のみ)"), NONE)
-        current = self.services.kb.semantic
-        label = current.label if current is not None else ""
         index = self.choice.count() - 1
         if current is not None:
-            for i, path in enumerate(paths):
-                if path.name == label or path.stem in label or label in path.name:
-                    index = i
-                    break
-            else:  # the model's own name differs from its file's: ask the settings
-                chosen = self.services.settings.kb.embedder
-                index = next((i for i, p in enumerate(paths) if p.name == Path(chosen).name), 0)
+            index = next((i for i, p in enumerate(paths) if p.resolve() == current.resolve()), index)
         self.choice.setCurrentIndex(index)
 
     def stop(self) -> None:
