@@ -9,13 +9,17 @@ noise) in a real encrypted logbook file; the real 分析 page (``ui.pages.insigh
 activated, as when the user opens it. A 10 ms QTimer heartbeat on the UI thread (``ui_bench.Heartbeat``) records
 the gaps between its ticks:
 
-1. **first reading** — themes computed from scratch in the worker, then the charts and the panel filled;
+1. **first reading** — themes computed from scratch (in the analysis child process,
+   ``desktop.insights_process``), then the charts and the panel filled;
 2. **a new note** — one note added, the page refreshed (incremental reading), the panel filled again;
 3. **a new session** — a second page (its own analysis, as after a restart) reads the saved model and fills;
 4. **editing the narrative** — 20 keystrokes in the findings editor (each checks numbers and IDs on the UI thread).
 
 Besides the heartbeat, the time spent in the panel's own UI-thread slots (``_show``, ``_narrative_changed``)
-is measured, so a stall can be told apart from the worker's GIL use. Target: longest stall < 100 ms.
+is measured, so a stall can be told apart from the worker's GIL use; after each phase, what a full cycle collection
+would cost the UI thread (``full_gc_ms``, over ``gc_tracked`` objects: the collector runs on the UI thread, and a
+heap holding the analysis made it the cause of the occasional ~1 s stalls on a loaded machine).
+Target: longest stall < 100 ms.
 Writes ``benchmarks/out/insights_ui_bench.json``.
 """
 
@@ -103,6 +107,16 @@ class StallTracer:
         return sorted(((n, s) for s, n in self.samples.items()), reverse=True)
 
 
+def full_gc() -> dict[str, Any]:
+    """One full cycle collection on the UI thread now, timed, and how many objects it walked."""
+    import gc
+
+    tracked = len(gc.get_objects())
+    t0 = time.perf_counter()
+    gc.collect()
+    return {"gc_tracked": tracked, "full_gc_ms": round((time.perf_counter() - t0) * 1000, 1)}
+
+
 def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, Any]:
     from desktop.context import Context
     from desktop.logbook import Note
@@ -165,7 +179,7 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
             pump(lambda: False, 0.5)
             beat.stop()
             results[name] = {"seconds": round(seconds, 1), "themes": len(reading.reading.themes),
-                             "fill_ms": round(show.calls[-1] * 1000, 1), **beat.summary()}
+                             "fill_ms": round(show.calls[-1] * 1000, 1), **beat.summary(), **full_gc()}
             print(name, json.dumps(results[name], ensure_ascii=False), file=sys.stderr, flush=True)
 
         # A new session: another page (its own analysis) reads the saved themes model, then what changed.
@@ -182,7 +196,7 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
         pump(lambda: False, 0.5)
         beat.stop()
         results["new_session"] = {"seconds": round(seconds, 1), "fill_ms": round(again.calls[-1] * 1000, 1),
-                                  **beat.summary()}
+                                  **beat.summary(), **full_gc()}
         print("new_session", json.dumps(results["new_session"], ensure_ascii=False), file=sys.stderr, flush=True)
         second.teardown()
         second.close()

@@ -250,11 +250,15 @@ def check_sentence(text: str, allowed: set[int | float], citable: Citable) -> li
     return problems
 
 
-def check_narrative(analysis: LogbookAnalysis, narrative: Narrative, text: str | None = None,
+def check_narrative(analysis: LogbookAnalysis | None, narrative: Narrative, text: str | None = None,
                     citable: Citable | None = None) -> list[str]:
     """Check edited text (one finding per line) against the narrative's figures and the logbook's IDs
-    (``citable``: pass the one read for this narrative to check again without reading the logbook)."""
-    citable = citable if citable is not None else Citable.of(analysis)
+    (``citable``: pass the one read for this narrative to check again without reading the logbook; then
+    ``analysis`` may be None, as on the 分析 page, whose analysis lives in a child process)."""
+    if citable is None:
+        if analysis is None:
+            raise ValueError("check_narrative needs the analysis or a Citable")
+        citable = Citable.of(analysis)
     allowed = _allowed(narrative.month, [n for f in narrative.findings for n in f.numbers])
     lines = (text if text is not None else narrative.to_text()).splitlines()
     problems: list[str] = []

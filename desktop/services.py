@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import sys
 import threading
@@ -75,12 +74,14 @@ def allowed_hosts(settings: Settings) -> set[tuple[str, int]]:
 
 
 def _index_child(
-    index_dir: str, folders: list[str] | None, poll_network_shares: bool, stop: Any, conn: Any
+    conn: Any, stop: Any, index_dir: str, folders: list[str] | None, poll_network_shares: bool
 ) -> None:
     """Child-process body of :func:`index_in_child_process` (a module-level function, so it can be spawned).
 
     It runs below normal priority: indexing is background work and must not take the CPU from the window."""
-    _lower_priority()  # first: importing the parsers and loading the dictionary is work too
+    from desktop.child_process import lower_priority
+
+    lower_priority()  # first: importing the parsers and loading the dictionary is work too
     from kb import KbError, KnowledgeBase
 
     kbase = KnowledgeBase(Path(index_dir), poll_network_shares=poll_network_shares)
@@ -95,19 +96,6 @@ def _index_child(
     finally:
         kbase.close()
         conn.close()
-
-
-def _lower_priority() -> None:
-    try:
-        import psutil
-
-        me = psutil.Process()
-        if os.name == "nt":
-            me.nice(psutil.BELOW_NORMAL_PRIORITY_CLASS)
-        else:
-            me.nice(10)
-    except Exception:  # noqa: BLE001 — a priority we cannot lower is not worth failing the run for
-        log.debug("could not lower the indexing process's priority", exc_info=True)
 
 
 def lower_background_threads(ui_thread_native_id: int, nice: int = 10) -> int:
@@ -144,54 +132,29 @@ def index_in_child_process(
     *,
     poll_network_shares: bool = True,
 ) -> Iterator[IndexProgress]:
-    """Index in a spawned process; yield its :class:`kb.IndexProgress` items; ``cancel`` stops it."""
+    """Index in a spawned process (:class:`desktop.child_process.ChildProcess`); yield its
+    :class:`kb.IndexProgress` items; ``cancel`` stops it."""
+    from desktop.child_process import ChildDiedError, ChildProcess
     from kb import KbError
 
-    mp = multiprocessing.get_context("spawn")
-    stop = mp.Event()
-    receiver, sender = mp.Pipe(duplex=False)
-    child = mp.Process(
-        target=_index_child,
-        args=(str(index_dir), [str(f) for f in folders] if folders else None, poll_network_shares, stop, sender),
-        name="soumu-desk-index",
-        daemon=True,
+    child = ChildProcess(
+        _index_child, (str(index_dir), [str(f) for f in folders] if folders else None, poll_network_shares),
+        name="soumu-desk-index", what_ja="索引", what_en="indexing",
     )
-    child.start()
-    sender.close()
-    finished = False
     try:
-        while True:
-            if cancel is not None and cancel.is_set():
-                stop.set()
-            if not receiver.poll(0.1):
-                if not child.is_alive() and not receiver.poll(0):
-                    break
-                continue
-            try:
-                kind, value = receiver.recv()
-            except EOFError:
-                break
+        for kind, value in child.messages(cancel):
             if kind == "progress":
                 yield value
             elif kind == "done":
-                finished = True
                 break
             elif kind == "kb_error":
                 raise KbError(*value)
             else:
                 raise RuntimeError(value)
-        if not finished and not stop.is_set():
-            raise KbError(
-                "索引の処理が途中で終了しました(メモリ不足などの可能性があります)",
-                f"the indexing process ended early (exit code {child.exitcode})",
-            )
+    except ChildDiedError as exc:
+        raise KbError(exc.message_ja, exc.message_en) from exc
     finally:
-        stop.set()
-        receiver.close()
-        child.join(30)
-        if child.is_alive():
-            child.terminate()
-            child.join(5)
+        child.close()
 
 
 @dataclass(frozen=True)

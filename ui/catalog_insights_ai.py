@@ -80,5 +80,8 @@ CATALOG: dict[str, str] = {
     "似た記録をまとめ中": "Grouping similar records",
     "まとまりを整えています": "Refining the groups",
     "見出しを作成中": "Writing labels",
+    "一覧を作成中": "Building the lists",
+    "前回の結果のままです。「読み直す」で新しく読み直せます。":
+        "The previous results are kept. Press Read again to read anew.",
 }
 register(CATALOG)

@@ -108,3 +108,41 @@ def test_panel_in_english_has_every_string(qtbot: Any, services: Services) -> No
         assert not re.search(r"[\u3040-\u30ff]", re.sub(r"“[^”]*”", "", narrative)), narrative
     finally:
         dispose(p)
+
+
+def test_the_panel_fills_from_the_child_process_and_cancel_stops_it(qtbot: Any, page: InsightsPage) -> None:
+    import os
+
+    from desktop.insights_process import AnalysisProcess
+
+    r = page.reading
+    assert isinstance(r.analysis, AnalysisProcess) and r.analysis._child is not None
+    child = r.analysis._child.process
+    assert child.is_alive() and child.pid != os.getpid()  # the reading was done in another process
+    rows = r.themes_table.rowCount()
+    assert rows == len(r.reading.themes) >= 5
+
+    r.refresh(recompute=True)  # cluster everything again, then 中止 at once
+    assert r.busy() and r.cancel_button.isVisible()
+    r.cancel_button.click()
+    qtbot.waitUntil(lambda: not r.busy(), timeout=30_000)
+    assert r.status.text() == "中止しました（前回の結果のままです）"
+    assert r.themes_table.rowCount() == rows and r.refresh_button.isEnabled()
+    with qtbot.waitSignal(r.ready, timeout=60_000):  # the page reads again after a 中止
+        r.refresh()
+    assert r.themes_table.rowCount() == rows
+
+
+def test_a_child_that_dies_leaves_the_page_working(qtbot: Any, page: InsightsPage) -> None:
+    r = page.reading
+    rows = r.themes_table.rowCount()
+    first = r.analysis._child
+    r.refresh(recompute=True)
+    qtbot.waitUntil(lambda: r.status.text() == "記録を読み込み中", timeout=30_000)  # the child is reading
+    first.process.kill()  # as the OS would, out of memory
+    qtbot.waitUntil(lambda: not r.busy(), timeout=30_000)
+    assert "途中で終了" in r.status.text() and "前回の結果のまま" in r.status.text()
+    assert r.themes_table.rowCount() == rows  # nothing lost on screen
+    with qtbot.waitSignal(r.ready, timeout=60_000):  # a new child reads again
+        r.refresh()
+    assert r.analysis._child is not first and r.themes_table.rowCount() == rows

@@ -2,8 +2,10 @@
 questions to the logbook (all computed by :mod:`desktop.logbook_insights`, :mod:`desktop.faq`,
 :mod:`desktop.narrative` and :mod:`desktop.logbook_ask`; this module only draws and edits).
 
-The analysis runs off the UI thread (:meth:`ui.workers.Workers.stream` over ``refresh_steps``: progress and
-a 中止 button); the first run clusters every record, later ones only read what changed. Record IDs are
+The analysis runs in a child process (:class:`desktop.insights_process.AnalysisProcess`, one per panel: it shares
+no GIL with the window), driven from a worker (:meth:`ui.workers.Workers.stream` over its progress: a progress bar
+and a 中止 button that stops the child); the first run clusters every record, later ones only read what changed.
+Questions, FAQ edits and narratives are requests to the same child. Record IDs are
 links: clicking one emits :attr:`LogbookReading.open_record` (kind, id), which the main window turns into
 "show this record on its page".
 """
@@ -13,7 +15,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 import ui.dialogs as common
+from desktop.insights_process import Reading
 from ui import catalog_insights_ai, i18n  # noqa: F401 — registers the English strings
 from ui.i18n import t
 from ui.models.rows import RowsModel
@@ -49,21 +51,11 @@ TRENDS = {"rising": "↑ 増加", "steady": "→ 横ばい", "falling": "↓ 減
 # Column widths are fitted to the first rows only: measuring every row of a long list costs the UI thread
 # ~0.2 ms a row (Qt's default looks at 1,000).
 ROWS_MEASURED = 30
+CLOSE_TIMEOUT_S = 10.0  # closing the page waits this long for the analysis child to save and end
 STAGES = {"read": "記録を読み込み中", "vectorise": "文を数値に変換中", "analyse": "文を解析中",
-          "cluster": "似た記録をまとめ中", "refine": "まとまりを整えています", "label": "見出しを作成中"}
-
-
-@dataclass
-class Reading:
-    """What the panel shows (plain data, built in a worker)."""
-
-    themes: list[Any] = field(default_factory=list)
-    recurring: list[Any] = field(default_factory=list)
-    faq: list[Any] = field(default_factory=list)
-    narrative: Any = None
-    month: str = ""
-    kinds: dict[str, str] = field(default_factory=dict)  # record id → "note" | "inquiry"
-    citable: Any = None  # desktop.narrative.Citable: what the findings may cite, read once per refresh
+          "cluster": "似た記録をまとめ中", "refine": "まとまりを整えています", "label": "見出しを作成中",
+          "collect": "一覧を作成中"}
+__all__ = ["LogbookReading", "Reading", "id_links", "link_cites"]
 
 
 def id_links(ids: list[str], kinds: dict[str, str], limit: int = 12) -> str:
@@ -274,12 +266,16 @@ class LogbookReading(QWidget):
 
     # ---- refresh -----------------------------------------------------------------------------------
     def _analysis(self) -> Any:
-        from desktop.logbook_insights import LogbookAnalysis
+        """The analysis child of the current logbook (a new one after the logbook was reopened)."""
+        from desktop.insights_process import AnalysisProcess
 
         book = self.services.logbook
         if self.analysis is None or self.analysis.book is not book:
-            runtime = getattr(self.services, "runtime", None)
-            self.analysis = LogbookAnalysis(book, runtime=runtime)
+            if self.analysis is not None:
+                old = self.analysis
+                workers().run("logbook-analysis-close", old.close)
+            self.analysis = AnalysisProcess(book, runtime=getattr(self.services, "runtime", None))
+        self.analysis.runtime = getattr(self.services, "runtime", None)  # the model may have been changed
         return self.analysis
 
     def busy(self) -> bool:
@@ -296,32 +292,24 @@ class LogbookReading(QWidget):
             return
         self._set_busy(True)
         month = self.month_text()
+        language = i18n.language()  # what the page shows (the app keeps it equal to settings.ui.language)
+        got: list[Reading] = []
 
         def steps(cancel: Any) -> Any:
-            result = yield from analysis.refresh_steps(recompute, cancel)
-            del result
-            yield ("done", 1, 1)
+            reading = yield from analysis.reading_steps(month, language, recompute, cancel)
+            if reading is not None:
+                got.append(reading)
 
         def done(cancelled: bool) -> None:
-            if cancelled:
+            if cancelled or not got:
                 self._job = None
                 self._set_busy(False)
                 self.status.setText(t("中止しました（前回の結果のままです）"))
                 return
-            self._job = workers().run("logbook-reading", lambda: self._collect(month),
-                                      success=self._show, failure=self._failed, owner=self)
+            self._show(got[0])
 
         self._job = workers().stream("logbook-themes", steps, item=self._progress, done=done,
                                      failure=self._failed, throttle_ms=100, owner=self)
-
-    def _collect(self, month: str) -> Reading:
-        from desktop.faq import faq_candidates
-        from desktop.narrative import Citable, template_narrative
-
-        a = self.analysis
-        language = i18n.language()  # what the page shows (the app keeps it equal to settings.ui.language)
-        return Reading(a.themes(), a.recurring(), faq_candidates(a), template_narrative(a, month, language), month,
-                       {d.id: d.kind for d in a.docs}, Citable.of(a))
 
     def _progress(self, step: Any) -> None:
         stage, done, total = step
@@ -344,7 +332,10 @@ class LogbookReading(QWidget):
         self._job = None
         self._set_busy(False)
         log.warning("logbook reading failed: %s", exc)
-        self.status.setText(t("読み取れませんでした。") + " " + common.describe(exc))
+        from desktop.child_process import ChildDiedError
+
+        kept = (" " + t("前回の結果のままです。「読み直す」で新しく読み直せます。")) if isinstance(exc, ChildDiedError) else ""
+        self.status.setText(t("読み取れませんでした。") + " " + common.describe(exc) + kept)
 
     def _show(self, reading: Reading) -> None:
         self._job = None
@@ -444,9 +435,9 @@ class LogbookReading(QWidget):
         c = self.reading.faq[row]
         setattr(c, {0: "question", 2: "answer", 3: "sources"}[col], item.text().strip())
         c.edited = True
-        from desktop.faq import save_edit
-
-        workers().run("faq-edit", lambda: save_edit(self.analysis, c), failure=self._failed, owner=self)
+        analysis = self.analysis
+        if analysis is not None:
+            workers().run("faq-edit", lambda: analysis.save_faq_edit(c), failure=self._failed, owner=self)
 
     def ask_export_faq(self) -> None:
         from kb import KbError
@@ -492,12 +483,11 @@ class LogbookReading(QWidget):
     def _narrative_changed(self) -> None:
         self._edited = True
         self._update_links()
-        if self.narrative is None or self.analysis is None:
+        if self.narrative is None or self.reading.citable is None:
             return
         from desktop.narrative import check_narrative
 
-        problems = check_narrative(self.analysis, self.narrative, self.narrative_edit.toPlainText(),
-                                   self.reading.citable)
+        problems = check_narrative(None, self.narrative, self.narrative_edit.toPlainText(), self.reading.citable)
         self.narrative_check.setText(
             ("⚠ " + "<br>⚠ ".join(html.escape(p) for p in problems[:5])) if problems else t("✓ 数値と引用は集計と一致しています"))
 
@@ -511,19 +501,15 @@ class LogbookReading(QWidget):
     def regenerate(self, model: bool) -> None:
         if self.analysis is None or self._job is not None:
             return
-        from desktop.narrative import model_narrative, template_narrative
-
         month = self.month_text()
-        runtime = getattr(self.services, "runtime", None)
+        analysis = self._analysis()
         self._set_busy(True)
         self.status.setText(t("所見を書いています…"))
 
         language = i18n.language()  # what the page shows (the app keeps it equal to settings.ui.language)
 
         def op() -> Any:
-            if model:
-                return model_narrative(self.analysis, runtime, month, language=language)
-            return template_narrative(self.analysis, month, language)
+            return analysis.narrative(month, language, model=model)
 
         def ok(narrative: Any) -> None:
             self._job = None
@@ -553,11 +539,10 @@ class LogbookReading(QWidget):
             if self.analysis is None:
                 self.ask_answer.setText(t("先に「読み直す」で記録を読み込んでください"))
             return
-        from desktop.logbook_ask import ask_logbook
-
         fiscal = self.services.settings.logbook.fiscal_start()
+        analysis = self.analysis
         self.ask_button.setEnabled(False)
-        workers().run("logbook-ask", lambda: ask_logbook(self.analysis, question, fiscal_start=fiscal),
+        workers().run("logbook-ask", lambda: analysis.ask(question, fiscal_start=fiscal),
                       success=self._answered, failure=self._ask_failed, owner=self)
 
     def _ask_failed(self, exc: BaseException) -> None:
@@ -595,8 +580,9 @@ class LogbookReading(QWidget):
 
     def teardown(self) -> None:
         self.cancel()
-        if self.analysis is not None and self._job is None:
+        if self.analysis is not None:
             try:
-                self.analysis.flush()  # keep the themes of small, not yet saved changes for the next start
+                # the child saves the themes of small, not yet saved changes for the next start, then ends
+                self.analysis.close(timeout=CLOSE_TIMEOUT_S)
             except Exception:  # closing must not fail on a cache: the next start re-reads those records
-                log.warning("themes cache not saved on close", exc_info=True)
+                log.warning("the analysis process did not close cleanly", exc_info=True)
