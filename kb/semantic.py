@@ -7,6 +7,9 @@
 - **Incremental by content**: a vector is keyed by (model, hash of the text it was made from). A re-indexed
   file whose chunks did not change costs no embedding; a chunk that moved (new id, same text) keeps its vector.
   Vectors of texts no longer indexed, and of other models, are dropped at the end of a pass.
+- **Sentences** of the top passages, which the answer compares with the question one by one, are embedded the
+  first time a question needs them and kept in the same file (``sentences``, least recently used dropped past
+  :data:`SENTENCE_CACHE_ROWS`): a question about rules asked before ranks its sentences without the embedder.
 - **Storage and search**: float16 rows of ``search_dim`` values; in memory, one float32 matrix (rows are unit
   vectors, so cosine = dot product). At 100,000 chunks × 256 dims that is 100 MB and ~10 ms a question on
   2 cores. Past about a million chunks brute force gets slow (≥ 100 ms) and the next step is an
@@ -47,7 +50,18 @@ CREATE TABLE IF NOT EXISTS vectors(
     vec BLOB NOT NULL,
     PRIMARY KEY(model, hash)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sentences(
+    model TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    vec BLOB NOT NULL,
+    used REAL NOT NULL,
+    PRIMARY KEY(model, hash)
+) WITHOUT ROWID;
 """
+# Sentences of the top passages, embedded when a question first needs them (``text_similarities``) and kept:
+# the office asks about the same rules again and again, so the second time costs a lookup instead of
+# seconds of the embedder. The least recently used beyond this many are dropped (~0.6 KB a row at 256 dims).
+SENTENCE_CACHE_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -206,6 +220,7 @@ class VectorIndex:
         conn = self.conn()
         with conn:
             conn.execute("DELETE FROM vectors WHERE model != ?", (model_id,))
+            conn.execute("DELETE FROM sentences WHERE model != ?", (model_id,))
             dead = [(model_id, h) for h in self._stored(model_id) - live]
             if dead:
                 conn.executemany("DELETE FROM vectors WHERE model = ? AND hash = ?", dead)
@@ -256,9 +271,72 @@ class VectorIndex:
         return qvec
 
     def text_similarities(self, model: SemanticModel, qvec: np.ndarray, texts: Sequence[str]) -> list[float]:
-        """Cosine of the question with each of these short texts, embedded now (``model.embed_texts``)."""
+        """Cosine of the question with each of these short texts: their vectors from the sentence cache, the
+        others embedded now (``model.embed_texts``) and cached. A cache that cannot be read or written (a
+        locked or read-only file, a full disk) only costs the embedding."""
         assert model.embed_texts is not None
-        return [float(v) for v in _cut(model.embed_texts(list(texts)), model.dim) @ qvec]
+        keys = [text_hash(model.model_id, "\x01sentence", t) for t in texts]
+        found = self._cached_sentences(model, keys)
+        missing: dict[bytes, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in found and key not in missing:
+                missing[key] = text
+        fresh: dict[bytes, np.ndarray]
+        if missing:
+            vecs = _cut(model.embed_texts(list(missing.values())), model.dim)
+            if vecs.shape[0] != len(missing):
+                raise KbError("埋め込みモデルの出力が不正です", "the embedding model returned the wrong number of rows")
+            fresh = dict(zip(missing, vecs, strict=True))
+            reused = [k for k in found if k not in fresh]
+            found.update(fresh)
+        else:
+            fresh, reused = {}, list(found)
+        self._cache_sentences(model.model_id, fresh, reused)
+        mat = np.stack([found[k] for k in keys]) if keys else np.zeros((0, qvec.shape[0]), dtype=np.float32)
+        return [float(v) for v in mat @ qvec]
+
+    def _cached_sentences(self, model: SemanticModel, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        out: dict[bytes, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        try:
+            conn = self.conn()
+            for start in range(0, len(unique), 500):
+                part = unique[start : start + 500]
+                marks = ",".join("?" * len(part))
+                for h, blob in conn.execute(
+                    f"SELECT hash, vec FROM sentences WHERE model = ? AND hash IN ({marks})", (model.model_id, *part)
+                ):
+                    vec = np.frombuffer(bytes(blob), dtype=np.float16).astype(np.float32)
+                    if not model.dim or vec.shape[0] == model.dim:
+                        out[bytes(h)] = vec
+        except sqlite3.Error as exc:
+            log.warning("sentence cache not readable: %s", exc)
+        return out
+
+    def _cache_sentences(self, model_id: str, fresh: dict[bytes, np.ndarray], reused: Sequence[bytes]) -> None:
+        """Store the new vectors and mark the reused ones as recently used; the least recently used go first
+        once the cache is full."""
+        now = time.time()
+        rows = [(model_id, h, v.astype(np.float16).tobytes(), now) for h, v in fresh.items()]
+        conn = self.conn()
+        try:
+            conn.execute("PRAGMA busy_timeout = 500")  # never keep a question waiting on the embedding pass
+            with conn:
+                conn.executemany("INSERT OR REPLACE INTO sentences(model, hash, vec, used) VALUES (?, ?, ?, ?)", rows)
+                conn.executemany("UPDATE sentences SET used = ? WHERE model = ? AND hash = ?",
+                                 [(now, model_id, h) for h in reused])
+                (count,) = conn.execute("SELECT COUNT(*) FROM sentences").fetchone()
+                if count > SENTENCE_CACHE_ROWS:
+                    conn.execute(
+                        "DELETE FROM sentences WHERE (model, hash) IN "
+                        "(SELECT model, hash FROM sentences ORDER BY used LIMIT ?)",
+                        (count - SENTENCE_CACHE_ROWS,),
+                    )
+        except sqlite3.Error as exc:
+            log.warning("sentence cache not written: %s", exc)
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA busy_timeout = 30000")
 
     def search(self, model: SemanticModel, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The ``k`` chunks most similar to the question vector: (chunk id, cosine), best first."""

@@ -102,3 +102,77 @@ def test_the_real_rulebook_answers_when_paid_leave_starts(tmp_path_factory: pyte
     assert answer.grounded
     assert "6か月" in answer.answer.replace("ヶ月", "か月")
     assert any("第34条" in s.location for s in answer.cited_sources)
+
+
+def _counting(kbase: KnowledgeBase, model_id: str | None = None) -> tuple[object, list[int]]:
+    """The knowledge base's real embedding model, with the number of texts its ``embed_texts`` is given."""
+    import dataclasses
+
+    model = kbase.semantic
+    assert model is not None and model.embed_texts is not None
+    calls: list[int] = []
+    real = model.embed_texts
+
+    def embed_texts(texts):
+        calls.append(len(texts))
+        return real(texts)
+
+    return dataclasses.replace(model, embed_texts=embed_texts, model_id=model_id or model.model_id), calls
+
+
+def test_sentence_vectors_are_embedded_once_and_kept(semantic_demo: KnowledgeBase) -> None:
+    model, calls = _counting(semantic_demo)
+    vectors = semantic_demo.vectors
+    qvec = vectors.query_vector(model, "親が亡くなったら何日休める？")
+    texts = ["父母が亡くなったときは5日休める。", "子の結婚では2日休める。", "父母が亡くなったときは5日休める。",
+             "社用車は19時までに返す。"]
+    first = vectors.text_similarities(model, qvec, texts)
+    assert calls == [3]  # the repeated sentence is embedded once
+    again = vectors.text_similarities(model, qvec, texts)
+    assert calls == [3]  # all from the cache
+    assert again == pytest.approx(first, abs=2e-3)
+    assert first[0] == first[2] and first[0] > first[3]
+    # another model's vectors are never reused
+    other, other_calls = _counting(semantic_demo, "another-model.gguf:1")
+    vectors.text_similarities(other, qvec, texts[:1])
+    assert other_calls == [1]
+
+
+def test_the_sentence_cache_keeps_the_recently_used(semantic_demo: KnowledgeBase,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb import semantic as kb_semantic
+
+    model, calls = _counting(semantic_demo, "cache-cap-model.gguf:1")
+    vectors = semantic_demo.vectors
+    qvec = vectors.query_vector(model, "経費の締め日は？")
+    with vectors.conn() as conn:
+        conn.execute("DELETE FROM sentences")  # a cache: emptying it only costs embeddings
+    monkeypatch.setattr(kb_semantic, "SENTENCE_CACHE_ROWS", 2)
+    vectors.text_similarities(model, qvec, ["一つ目の文です。", "二つ目の文です。"])
+    vectors.text_similarities(model, qvec, ["一つ目の文です。"])  # used again: now the most recent
+    vectors.text_similarities(model, qvec, ["三つ目の文です。"])
+    assert calls == [2, 1]
+    vectors.text_similarities(model, qvec, ["一つ目の文です。", "三つ目の文です。"])
+    assert calls == [2, 1]  # both kept; the second sentence (least recently used) went first
+    vectors.text_similarities(model, qvec, ["二つ目の文です。"])
+    assert calls == [2, 1, 1]
+
+
+def test_a_locked_sentence_cache_costs_only_the_embedding(semantic_demo: KnowledgeBase) -> None:
+    import sqlite3
+
+    model, calls = _counting(semantic_demo, "locked-model.gguf:1")
+    vectors = semantic_demo.vectors
+    qvec = vectors.query_vector(model, "ガソリンは？")
+    other = sqlite3.connect(vectors.path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the file (the embedding pass committing)
+    try:
+        sims = vectors.text_similarities(model, qvec, ["給油は給油カードで行う。"])
+    finally:
+        other.rollback()
+        other.close()
+    assert len(sims) == 1 and sims[0] > 0.2 and calls == [1]
+    vectors.text_similarities(model, qvec, ["給油は給油カードで行う。"])
+    assert calls == [1, 1]  # it was not written, so it is embedded again — and kept this time
+    vectors.text_similarities(model, qvec, ["給油は給油カードで行う。"])
+    assert calls == [1, 1]
