@@ -85,6 +85,9 @@ class StreamStats:
     generated_tokens: int = 0
     cancelled: bool = False
     finish_reason: str = ""
+    # log-probability that the answer begins with the first token of ``chat(..., watch=TEXT)``, read off the
+    # prompt's own evaluation before the first token is sampled (None: not asked, or the backend cannot tell)
+    lead_logprob: float | None = None
 
 
 END_OF_STREAM = object()  # put on a stream's queue after its last piece
@@ -97,6 +100,7 @@ class _ChatJob:
     temperature: float
     cancel: threading.Event
     prefix_messages: int
+    watch: str | None = None
     out: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
     stats: StreamStats = field(default_factory=StreamStats)
 
@@ -195,6 +199,8 @@ class ChatModel(Protocol):
     """What the answer pipeline, the prompt runner and the logbook analysis need from a model backend:
     :class:`ModelRuntime` (in process) and ``local_models.server_backend.ServerBackend`` (HTTP)."""
 
+    judges_passages: bool  # whether chat(watch=…) can report StreamStats.lead_logprob
+
     @property
     def state(self) -> str: ...
     @property
@@ -206,7 +212,7 @@ class ChatModel(Protocol):
 
     def chat(
         self, messages: Sequence[Message], *, max_tokens: int | None = None, temperature: float | None = None,
-        cancel: threading.Event | None = None, prefix_messages: int = 0,
+        cancel: threading.Event | None = None, prefix_messages: int = 0, watch: str | None = None,
     ) -> QueueStream: ...
 
     def complete_json(
@@ -248,6 +254,8 @@ def parse_json_object(text: str) -> dict[str, Any]:
 
 class ModelRuntime:
     """Owns one worker thread that owns the ``Llama``; no Qt. See the module docstring."""
+
+    judges_passages = True  # chat(watch=…) reports how likely an opening was (StreamStats.lead_logprob)
 
     def __init__(self, config: RuntimeConfig | None = None) -> None:
         self.config = config or RuntimeConfig()
@@ -319,12 +327,15 @@ class ModelRuntime:
 
     def chat(
         self, messages: Sequence[Message], *, max_tokens: int | None = None, temperature: float | None = None,
-        cancel: threading.Event | None = None, prefix_messages: int = 0,
+        cancel: threading.Event | None = None, prefix_messages: int = 0, watch: str | None = None,
     ) -> TokenStream:
         """Queue a chat request and return its stream of text pieces.
 
         ``prefix_messages`` says how many leading messages are a fixed prefix (system prompt and worked
-        example) worth keeping evaluated across requests.
+        example) worth keeping evaluated across requests. With ``watch``, the stream's
+        ``stats.lead_logprob`` is set, before the first piece arrives, to how likely the model was to begin its
+        answer the way ``watch`` begins (the answer pipeline watches the "not in the passages" sentence: a
+        graded judgment even from a model that never writes it).
         """
         self._check_usable()
         job = _ChatJob(
@@ -333,6 +344,7 @@ class ModelRuntime:
             temperature=self.config.temperature if temperature is None else temperature,
             cancel=cancel or threading.Event(),
             prefix_messages=prefix_messages,
+            watch=watch or None,
         )
         self._jobs.put(job)
         return TokenStream(job)
@@ -514,6 +526,8 @@ class ModelRuntime:
                         f"the question and passages are too long ({len(tokens)} tokens, limit {self._n_ctx})",
                         "too_long",
                     )
+                if job.watch:
+                    job.stats.lead_logprob = self._lead_logprob(tokens, job.watch)
                 stream = llm.create_completion(
                     tokens, max_tokens=job.max_tokens, temperature=job.temperature, stream=True, stop=stop,
                     stopping_criteria=criteria,
@@ -545,6 +559,26 @@ class ModelRuntime:
         except Exception as exc:
             log.exception("generation failed")
             job.out.put(ModelError(f"回答の生成に失敗しました: {exc}", f"generation failed: {exc}", "generation"))
+
+    def _lead_logprob(self, tokens: list[int], text: str) -> float | None:
+        """Evaluate the prompt (what ``create_completion`` would do first: it then finds it cached and samples
+        at once) and return log P(first token of ``text``) at the answer's first position."""
+        import llama_cpp
+        import numpy as np
+
+        llm = self._llm
+        lead = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        if not lead or len(tokens) < 2:
+            return None
+        n = min(_common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens), len(tokens) - 1)
+        llm.n_tokens = n  # eval drops the cache past n
+        llm.eval(tokens[n:])
+        ptr = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
+        if not ptr:
+            return None
+        logits = np.ctypeslib.as_array(ptr, shape=(llm.n_vocab(),)).astype(np.float64)
+        top = float(logits.max())
+        return float(logits[lead[0]] - top - np.log(np.exp(logits - top).sum()))
 
     def _reuse_prefix(self, job: _ChatJob, tokens: list[int]) -> None:
         """Make the KV cache start with the fixed prefix, from the live cache or the saved snapshot."""

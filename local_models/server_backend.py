@@ -102,6 +102,8 @@ class ServerStream(QueueStream):
 class ServerBackend:
     """A model on an OpenAI-compatible server; a drop-in for :class:`ModelRuntime`. See the module docstring."""
 
+    judges_passages = False  # the server reports no logits of the prompt: chat(watch=…) leaves lead_logprob None
+
     def __init__(
         self, url: str, config: RuntimeConfig | None = None, *, model: str = "", probe_interval: float = 15.0,
         connect_timeout: float = 3.0, read_timeout: float = 120.0,
@@ -185,10 +187,11 @@ class ServerBackend:
 
     def chat(
         self, messages: Sequence[Message], *, max_tokens: int | None = None, temperature: float | None = None,
-        cancel: threading.Event | None = None, prefix_messages: int = 0,
+        cancel: threading.Event | None = None, prefix_messages: int = 0, watch: str | None = None,
     ) -> ServerStream:
         """Start a streamed chat request; ``prefix_messages`` is accepted for parity (the server keeps its
-        own prompt cache)."""
+        own prompt cache), and so is ``watch``: a server does not report the prompt's own logits, so
+        ``stats.lead_logprob`` stays None and the answer pipeline decides without that judgment."""
         self._check_usable()
         body = self._body(messages, max_tokens or self.config.max_tokens,
                           self.config.temperature if temperature is None else temperature)

@@ -161,3 +161,18 @@ def test_chat_without_a_model_is_refused() -> None:
     rt.close()
     with pytest.raises(ModelError):
         rt.load("whatever.gguf")
+
+
+def test_watch_reads_how_likely_an_opening_was_without_changing_the_answer(runtime: ModelRuntime) -> None:
+    ask = [{"role": "user", "content": "Say hello to the team in one short sentence."}]
+    plain = runtime.chat(ask, max_tokens=12)
+    text = plain.text()
+    assert text.strip() and plain.stats.lead_logprob is None  # not asked: not computed
+    greedy = runtime.chat(ask, max_tokens=12, watch=text)  # the opening the model itself chose (temperature 0)
+    assert greedy.text() == text  # evaluating the prompt first leaves the answer as it was
+    odd = runtime.chat(ask, max_tokens=12, watch="資料に該当する記載が見つかりませんでした。")
+    assert odd.text() == text
+    chosen, other = greedy.stats.lead_logprob, odd.stats.lead_logprob
+    assert chosen is not None and other is not None
+    assert other < chosen <= 0.0  # the argmax token is the likeliest; a Japanese opening is far less likely here
+    assert chosen > -3.0  # a greedy pick of a small model is rarely below 5 %
