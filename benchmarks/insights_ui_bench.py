@@ -7,7 +7,7 @@ Run by hand (never by pytest)::
 A logbook with ``--notes`` generated notes (``insights_eval.generated_notes``: planted paraphrases, varied places,
 noise) in a real encrypted logbook file; the real 分析 page (``ui.pages.insights.InsightsPage``) is shown and
 activated, as when the user opens it. A 10 ms QTimer heartbeat on the UI thread (``ui_bench.Heartbeat``) records
-the gaps between its ticks:
+the gaps between its ticks (and ``app_cpu_s``, the CPU time of the app's own process in the phase, a child's excluded):
 
 1. **first reading** — themes computed from scratch (in the analysis child process,
    ``desktop.insights_process``), then the charts and the panel filled;
@@ -16,7 +16,8 @@ the gaps between its ticks:
 4. **editing the narrative** — 20 keystrokes in the findings editor (each checks numbers and IDs on the UI thread).
 
 Besides the heartbeat, the time spent in the panel's own UI-thread slots (``_show``, ``_narrative_changed``)
-is measured, so a stall can be told apart from the worker's GIL use; after each phase, what a full cycle collection
+is measured, so a stall can be told apart from the worker's GIL use; a canary process that only sleeps says
+whether the machine was late at the same moments (``stalls_over_100ms_canary_late_too``); after each phase, what a full cycle collection
 would cost the UI thread (``full_gc_ms``, over ``gc_tracked`` objects: the collector runs on the UI thread, and a
 heap holding the analysis made it the cause of the occasional ~1 s stalls on a loaded machine).
 Target: longest stall < 100 ms.
@@ -107,6 +108,65 @@ class StallTracer:
         return sorted(((n, s) for s, n in self.samples.items()), reverse=True)
 
 
+class StampedHeartbeat(Heartbeat):
+    """The heartbeat, also keeping when each gap over 50 ms happened (wall clock), to compare with the canary."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.late: list[tuple[float, float]] = []  # (start, end) in time.time()
+
+    def start(self) -> None:
+        self.late.clear()
+        super().start()
+
+    def _tick(self) -> None:
+        gap = time.perf_counter() - self._last
+        super()._tick()
+        if gap > 0.05:
+            now = time.time()
+            self.late.append((now - gap, now))
+
+
+CANARY = """
+import sys, time
+while True:
+    t0 = time.time(); time.sleep(0.01); gap = time.time() - t0
+    if gap > 0.05:
+        print(f"{t0:.4f} {t0 + gap:.4f}", flush=True)
+"""
+
+
+class Canary:
+    """Another process that only sleeps 10 ms at a time (no GIL, no work of ours) and reports its late wake-ups:
+    when the app's UI thread is late at the same moment, the machine (CPU shared with other jobs) held both."""
+
+    def __init__(self) -> None:
+        import subprocess
+        import threading
+
+        self.late: list[tuple[float, float]] = []
+        self._proc = subprocess.Popen([sys.executable, "-c", CANARY], stdout=subprocess.PIPE, text=True)
+        self._reader = threading.Thread(target=self._read, name="canary-reader", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            start, end = (float(x) for x in line.split())
+            self.late.append((start, end))
+
+    def compare(self, beat: StampedHeartbeat, since: float, until: float) -> dict[str, Any]:
+        mine = [(a, b) for a, b in self.late if b >= since and a <= until]
+        stalls = [(a, b) for a, b in beat.late if b - a > 0.11]  # stalls over 100 ms (a 10 ms tick, late)
+        both = sum(1 for a, b in stalls if any(c < b and d > a for c, d in mine))
+        return {"canary_max_gap_ms": round(max((b - a for a, b in mine), default=0.0) * 1000, 1),
+                "stalls_over_100ms_canary_late_too": f"{both}/{len(stalls)}"}
+
+    def stop(self) -> None:
+        self._proc.kill()
+        self._proc.wait()
+
+
 def full_gc() -> dict[str, Any]:
     """One full cycle collection on the UI thread now, timed, and how many objects it walked."""
     import gc
@@ -138,6 +198,7 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
         for i in range(0, len(rows), 10_000):  # the import path: one transaction per 10,000
             services.logbook.notes.merge(rows[i : i + 10_000])
         insert_s = time.perf_counter() - t0
+        del rows  # 300,000 objects of the bench's own, which the app would not hold (each full collection walked them)
 
         set_language("ja")
         app = application()
@@ -151,8 +212,9 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
         page.show()
         reading = page.reading
         show = SlotTimer(reading, "_show", profile)
-        beat = Heartbeat()
+        beat = StampedHeartbeat()
         tracer = StallTracer(beat) if trace else None
+        canary = Canary()
 
         def settled() -> bool:
             return not reading.busy() and not workers().active()
@@ -172,14 +234,17 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
         ):
             shown_before = len(show.calls)
             beat.start()
-            t0 = time.perf_counter()
+            w0 = time.time()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             action()
             pump(lambda n=shown_before: len(show.calls) > n and settled(), 900)
-            seconds = time.perf_counter() - t0
+            seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
             pump(lambda: False, 0.5)
             beat.stop()
-            results[name] = {"seconds": round(seconds, 1), "themes": len(reading.reading.themes),
-                             "fill_ms": round(show.calls[-1] * 1000, 1), **beat.summary(), **full_gc()}
+            results[name] = {"seconds": round(seconds, 1), "app_cpu_s": round(cpu, 1),
+                             "themes": len(reading.reading.themes),
+                             "fill_ms": round(show.calls[-1] * 1000, 1), **beat.summary(),
+                             **canary.compare(beat, w0, time.time()), **full_gc()}
             print(name, json.dumps(results[name], ensure_ascii=False), file=sys.stderr, flush=True)
 
         # A new session: another page (its own analysis) reads the saved themes model, then what changed.
@@ -188,15 +253,18 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
         second.month.setDate(page.month.date())
         second.show()
         again = SlotTimer(second.reading, "_show")
+        charts = SlotTimer(second, "_show")  # the page's own charts and tables (not the AI panel)
         beat.start()
-        t0 = time.perf_counter()
+        w0, t0 = time.time(), time.perf_counter()
         second.activated()
+        activated_ms = (time.perf_counter() - t0) * 1000
         pump(lambda: bool(again.calls) and not second.reading.busy() and not workers().active(), 900)
         seconds = time.perf_counter() - t0
         pump(lambda: False, 0.5)
         beat.stop()
         results["new_session"] = {"seconds": round(seconds, 1), "fill_ms": round(again.calls[-1] * 1000, 1),
-                                  **beat.summary(), **full_gc()}
+                                  "page_fill_ms": charts.summary()["max_ms"], "activated_ms": round(activated_ms, 1),
+                                  **beat.summary(), **canary.compare(beat, w0, time.time()), **full_gc()}
         print("new_session", json.dumps(results["new_session"], ensure_ascii=False), file=sys.stderr, flush=True)
         second.teardown()
         second.close()
@@ -221,6 +289,7 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
         page.close()
         shutdown_workers()
         collector.stop()
+        canary.stop()
         services.close()
         gc_ms = sorted((round(c * 1000, 1) for c in collections.calls), reverse=True)[:5]
         return {"machine": machine(), "notes": n_notes, "insert_s": round(insert_s, 1), "idle": idle, **results,
