@@ -124,6 +124,13 @@ class AnalysisProcess:
         finally:
             self._lock.release()
 
+    def discard(self) -> None:
+        """End the child without saving: the logbook it read was replaced (a restore, another logbook), so its
+        unsaved themes belong to no file any more. A new child reads the current file from its own cache."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.kill()  # its pipe closes with the object (a request still reading it ends as cancelled)
+
     @property
     def running(self) -> bool:
         return self._child is not None and self._child.alive

@@ -106,6 +106,22 @@ def test_a_child_that_dies_is_reported_and_replaced(proc: AnalysisProcess) -> No
     assert reading is not None and reading.themes and proc._child is not child
 
 
+def test_a_discarded_child_saves_nothing_and_a_new_one_reads(book: Logbook, proc: AnalysisProcess) -> None:
+    assert proc.read("2026-11") is not None
+    cache = InsightsCache(book)
+    name = LogbookAnalysis(book).cache_name
+    saved = cache.get(name)
+    book.notes.add(Note(text="会議室Aが寒い", place="本社3F 会議室A", occurred_at="2026-11-21T10:00:00"))
+    assert proc.read("2026-11") is not None  # one change: the child defers saving it
+    child = proc._child
+    assert child is not None
+    proc.discard()  # as after a restore: the child's unsaved model belongs to the old file
+    assert not child.process.is_alive() and proc._child is None
+    assert cache.get(name) == saved
+    again = proc.read("2026-11")
+    assert again is not None and again.themes and proc.running
+
+
 def test_a_wrong_key_is_refused_plainly(book: Logbook) -> None:
     other = SimpleNamespace(db=SimpleNamespace(path=book.db.path, key=b"\0" * 32), settings=book.settings,
                             backups_dir=book.backups_dir)

@@ -271,9 +271,8 @@ class LogbookReading(QWidget):
 
         book = self.services.logbook
         if self.analysis is None or self.analysis.book is not book:
-            if self.analysis is not None:
-                old = self.analysis
-                workers().run("logbook-analysis-close", old.close)
+            if self.analysis is not None:  # the logbook was reopened (restored, or team mode switched)
+                workers().run("logbook-analysis-discard", self.analysis.discard)
             self.analysis = AnalysisProcess(book, runtime=getattr(self.services, "runtime", None))
         self.analysis.runtime = getattr(self.services, "runtime", None)  # the model may have been changed
         return self.analysis
