@@ -37,8 +37,8 @@ class ChildDiedError(Exception):
     an unfinished transaction), and the caller may start a new child."""
 
     def __init__(self, what_ja: str, what_en: str, exitcode: int | None) -> None:
-        self.message_ja = f"{what_ja}の処理が途中で終了しました（メモリ不足などの可能性があります）"
-        self.message_en = f"the {what_en} process ended early (exit code {exitcode})"
+        self.message_ja = f"{what_ja}の処理が途中で終了しました（メモリ不足などの可能性があります）。"
+        self.message_en = f"The {what_en} process ended early (exit code {exitcode}; perhaps out of memory)."
         self.exitcode = exitcode
         super().__init__(f"{self.message_ja} / {self.message_en}")
 

@@ -146,3 +146,23 @@ def test_a_child_that_dies_leaves_the_page_working(qtbot: Any, page: InsightsPag
     with qtbot.waitSignal(r.ready, timeout=60_000):  # a new child reads again
         r.refresh()
     assert r.analysis._child is not first and r.themes_table.rowCount() == rows
+
+
+def test_a_child_that_dies_is_told_in_english_too(qtbot: Any, services: Services) -> None:
+    i18n.set_language("en")
+    seed(services)
+    p = InsightsPage(services)
+    p.month.setDate(p.month.date().fromString("2026-11", "yyyy-MM"))
+    try:
+        with qtbot.waitSignal(p.reading.ready, timeout=60_000):
+            p.activated()
+        r = p.reading
+        child = r.analysis._child
+        r.refresh(recompute=True)
+        qtbot.waitUntil(lambda: r.status.text() == "Reading records", timeout=30_000)
+        child.process.kill()
+        qtbot.waitUntil(lambda: not r.busy(), timeout=30_000)
+        assert r.status.text().startswith("Could not read the logbook. The logbook analysis process ended early")
+        assert r.status.text().endswith("The previous results are kept. Press Read again to read anew.")
+    finally:
+        dispose(p)
