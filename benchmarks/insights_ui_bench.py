@@ -13,7 +13,10 @@ the gaps between its ticks (and ``app_cpu_s``, the CPU time of the app's own pro
    ``desktop.insights_process``), then the charts and the panel filled;
 2. **a new note** — one note added, the page refreshed (incremental reading), the panel filled again;
 3. **a new session** — a second page (its own analysis, as after a restart) reads the saved model and fills;
-4. **editing the narrative** — 20 keystrokes in the findings editor (each checks numbers and IDs on the UI thread).
+4. **editing the narrative** — 20 keystrokes in the findings editor (each checks numbers and IDs on the UI thread);
+5. **中止** — everything clustered again, 中止 pressed 3 s in: how long until the page is idle, results kept.
+
+Before phase 3, the second page is shown on its own (``new_page_shown``: its first layout and paint, no data).
 
 Besides the heartbeat, the time spent in the panel's own UI-thread slots (``_show``, ``_narrative_changed``)
 is measured, so a stall can be told apart from the worker's GIL use; a canary process that only sleeps says
@@ -251,7 +254,11 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
         second = InsightsPage(services)
         second.resize(1360, 900)
         second.month.setDate(page.month.date())
+        beat.start()  # the new page appears (its first layout and paint, no data yet): not the reading
         second.show()
+        pump(lambda: False, 0.5)
+        beat.stop()
+        results["new_page_shown"] = beat.summary()
         again = SlotTimer(second.reading, "_show")
         charts = SlotTimer(second, "_show")  # the page's own charts and tables (not the AI panel)
         beat.start()
@@ -281,6 +288,23 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
         beat.stop()
         results["narrative_typing"] = {**edit.summary(), **beat.summary()}
         print("narrative_typing", json.dumps(results["narrative_typing"], ensure_ascii=False), file=sys.stderr)
+
+        # 中止 while everything is clustered again: how soon the page is idle, with the previous results kept.
+        shown = len(reading.reading.themes)
+        beat.start()
+        w0 = time.time()
+        reading.refresh(recompute=True)
+        pump(lambda: False, 3.0)
+        t0 = time.perf_counter()
+        reading.cancel_button.click()
+        pump(lambda: not reading.busy() and not workers().active(), 120)
+        stopped_s = time.perf_counter() - t0
+        pump(lambda: False, 0.5)
+        beat.stop()
+        results["cancel"] = {"stopped_s": round(stopped_s, 2), "status": reading.status.text(),
+                             "themes_kept": len(reading.reading.themes) == shown == reading.themes_table.rowCount(),
+                             **beat.summary(), **canary.compare(beat, w0, time.time())}
+        print("cancel", json.dumps(results["cancel"], ensure_ascii=False), file=sys.stderr, flush=True)
 
         if tracer is not None:
             for n, stack in tracer.stop()[:8]:
