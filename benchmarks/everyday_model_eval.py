@@ -67,7 +67,8 @@ def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
     questions = [json.loads(line) for line in QUESTIONS.open(encoding="utf-8") if line.strip()]
     questions = [q for q in questions if ids is None or q["id"] in ids][::every][:limit]
     rows: list[dict[str, Any]] = []
-    low, high = answering.GATE_LOW, answering.GATE_HIGH
+    low, high, lead_at = answering.GATE_LOW, answering.GATE_HIGH, answering.REFUSAL_LEAD
+    answering.REFUSAL_LEAD = 1.0  # forced through: the judgment is recorded, never acted on (replayed below)
     try:
         for q in questions:
             names = [n for n in (["demo", "realdocs"] if q["kb"] == "both" else [q["kb"]]) if n in bases]
@@ -111,6 +112,7 @@ def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
                 "discarded": final.discarded,
                 "model_answer": final.answer,
                 "model_right": bool(final.model is not None and facts and facts_held(final.answer, facts)),
+                "lead": final.refusal_lead,
                 "ttft": round(t_first - t_passages, 3) if t_first and t_passages else None,
                 "total": round(total, 3),
             }
@@ -119,21 +121,26 @@ def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
                   f"right={row['model_right']}/{row['extract_right']} ttft={row['ttft']} "
                   f"| {final.draft[:60]!r}", file=sys.stderr)
     finally:
-        answering.GATE_LOW, answering.GATE_HIGH = low, high
+        answering.GATE_LOW, answering.GATE_HIGH, answering.REFUSAL_LEAD = low, high, lead_at
         runtime.close()
         for kbase in bases.values():
             kbase.close()
     return rows
 
 
-def decide(r: dict[str, Any], low: float, high: float, grounded_floor: float) -> tuple[bool, bool, bool]:
+def decide(r: dict[str, Any], low: float, high: float, grounded_floor: float,
+           lead_at: float | None = None) -> tuple[bool, bool, bool]:
     """(grounded, right, draft kept) for one forced-run record with the band [low, high): the pipeline's own
-    rule, ``desktop.answering.draft_outcome``, applied to what the model wrote."""
+    rule, ``desktop.answering.draft_outcome``, applied to what the model wrote; with ``lead_at``, a band
+    question below the threshold whose refusal opening was at least that likely is "not found"
+    (``judged_absent``)."""
     from desktop.answering import draft_outcome
 
     s = r["score"]
     if s < low:
         return False, False, False
+    if s < grounded_floor and lead_at is not None and r.get("lead") is not None and r["lead"] >= lead_at:
+        return False, False, False  # below the threshold the model's judgment decides
     outcome = draft_outcome(s < high, s >= high or s >= grounded_floor, r["refused"], r["kept"])
     if outcome == "draft":
         return True, r["model_right"], True
@@ -142,14 +149,16 @@ def decide(r: dict[str, Any], low: float, high: float, grounded_floor: float) ->
     return False, False, False
 
 
-def replay(rows: list[dict[str, Any]], low: float, high: float, grounded_floor: float) -> dict[str, float]:
-    """What the pipeline decides with the band [low, high), from the forced run's records."""
+def replay(rows: list[dict[str, Any]], low: float, high: float, grounded_floor: float,
+           lead_at: float | None = None) -> dict[str, float]:
+    """What the pipeline decides with the band [low, high) (and the judgment at ``lead_at``), from the forced
+    run's records."""
     ins = [r for r in rows if not r["out_of_scope"]]
     outs = [r for r in rows if r["out_of_scope"]]
     right = grounded_in = kept = 0
     leaked = 0
     for r in rows:
-        grounded, ok, is_kept = decide(r, low, high, grounded_floor)
+        grounded, ok, is_kept = decide(r, low, high, grounded_floor, lead_at)
         if r["out_of_scope"]:
             leaked += grounded
         else:
@@ -186,17 +195,22 @@ def report(rows: list[dict[str, Any]], model: Path) -> str:
     ext_nf = 1 - sum(r["extract_grounded"] for r in outs) / max(1, len(outs))
     lines.append(f"| extracts only, threshold {answering.GATE_SCORE} | {ext_ground:.3f} | {ext_right:.3f} | "
                  f"{ext_nf:.3f} | — |")
-    grid = [(answering.GATE_SCORE, answering.GATE_SCORE)] + [
-        (lo, hi) for lo in (0.44, 0.46, 0.48, 0.50, 0.52) for hi in (0.58, 0.60, 0.62, 0.65)]
-    for lo, hi in grid:
-        m = replay(rows, lo, hi, answering.GATE_SCORE)
-        mark = " (product)" if (lo, hi) == (answering.GATE_LOW, answering.GATE_HIGH) else ""
-        label = "model, no band" if lo == hi else f"model, band [{lo:.2f}, {hi:.2f}){mark}"
+    product = (answering.GATE_LOW, answering.GATE_HIGH, answering.REFUSAL_LEAD)
+    grid: list[tuple[float, float, float | None]] = [(answering.GATE_SCORE, answering.GATE_SCORE, None)] + [
+        (lo, hi, lead) for lead in (None, -3.5, -4.0, -4.5, -5.0) for hi in (0.60,)
+        for lo in (0.48, 0.50, 0.51, 0.52, 0.53, answering.GATE_SCORE)]
+    if product not in grid:
+        grid.append(product)
+    for lo, hi, lead in grid:
+        m = replay(rows, lo, hi, answering.GATE_SCORE, lead)
+        mark = " (product)" if (lo, hi, lead) == product else ""
+        judged = "" if lead is None else f", judged absent at ≥ {lead:.1f}"
+        label = "model, no band" if lo == hi else f"model, band [{lo:.3f}, {hi:.2f}){judged}{mark}"
         lines.append(f"| {label} | {m['grounded']:.3f} | {m['answered right']:.3f} | {m['honest not found']:.3f} | "
                      f"{m['draft kept (of grounded)']:.3f} |")
     lines += ["", "Misses at the product's band (in-scope not right, out-of-scope answered):", ""]
     for r in rows:
-        grounded, ok, _kept = decide(r, answering.GATE_LOW, answering.GATE_HIGH, answering.GATE_SCORE)
+        grounded, ok, _kept = decide(r, *product[:2], answering.GATE_SCORE, product[2])
         if (r["out_of_scope"] and grounded) or (not r["out_of_scope"] and not (grounded and ok)):
             lines.append(f"- {r['id']} {r['question']} — score {r['score']:.3f}, refused {r['refused']}, kept {r['kept']} "
                          f"({r['discarded'] or '-'}): {r['model_answer'][:80]!r}")
