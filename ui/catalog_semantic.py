@@ -4,6 +4,9 @@ from ui.i18n import register
 
 CATALOG: dict[str, str] = {
     "意味検索": "Semantic search",
+    "AIモデル自身が、この資料で答えられるか迷っています。伝える前に根拠の箇所を確かめてください。":
+        "The AI model itself was unsure these passages answer the question. Check the cited passages before "
+        "passing the answer on.",
     "意味検索: オフ(語句の一致だけで検索します)。モデル画面で埋め込みモデルを選ぶと、言い換えた質問でも見つかるようになります。":
         "Semantic search: off (search matches words only). Choose an embedding model on the Model page so that "
         "questions in other words are found too.",

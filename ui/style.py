@@ -33,6 +33,7 @@ BACKGROUND = "#f4f6f7"
 SIDEBAR = "#eaeff2"
 HIGHLIGHT = "#fff0b3"  # search-term highlight behind dark text
 DANGER = "#a33a2b"
+WARNING = "#8a5300"  # amber, readable as text on white: "check before passing on"
 OK = "#2e7d4f"
 
 

@@ -82,7 +82,7 @@ def test_out_of_scope_questions_are_not_grounded(demo_index: KnowledgeBase, ques
     assert not answer.grounded and answer.sources == [] and answer.cited == []
     assert answer.answer == NOT_FOUND_JA and answer.model is None
     assert answer.to_dict() == {"question": question, "answer": NOT_FOUND_JA, "grounded": False, "sources": [],
-                                "model": None, "similarity": None, "draft_discarded": None}
+                                "model": None, "similarity": None, "draft_discarded": None, "doubtful": False}
 
 
 def test_english_ui_gets_the_english_not_found_sentence(demo_index: KnowledgeBase) -> None:
@@ -268,3 +268,17 @@ def test_a_claim_without_numbers_must_say_what_its_passage_says() -> None:
     assert check_citations("社員の私用車は駐車できません[1]。", PARKING, q) == ("社員の私用車は駐車できません[1]。", [1])
     # its own words are in another passage than the one cited: the citation moves there
     assert check_citations("受付で入館証を受け取ってください[1]。", PARKING, "会社に入るには？")[1] == [2]
+
+
+def test_an_answer_is_doubtful_when_the_model_was_likely_to_say_the_passages_do_not_answer() -> None:
+    from desktop import answering
+
+    def answer(grounded: bool, lead: float | None) -> Answer:
+        return Answer("q", "a", grounded, [], "m.gguf", refusal_lead=lead)
+
+    assert answer(True, answering.DOUBT_LEAD).doubtful
+    assert answer(True, answering.DOUBT_LEAD + 1.0).doubtful
+    assert not answer(True, answering.DOUBT_LEAD - 0.5).doubtful
+    assert not answer(True, None).doubtful  # no model, or a model server: no judgment
+    assert not answer(False, 0.0).doubtful  # "not found" is not an answer to doubt
+    assert answer(True, -1.0).to_dict()["doubtful"] is True

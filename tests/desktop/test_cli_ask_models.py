@@ -35,7 +35,8 @@ def test_ask_json_shape_grounded(indexed_home: Path, capsys: pytest.CaptureFixtu
     code, out, _ = run(capsys, "--home", str(indexed_home), "ask", "結婚祝金はいくらですか？", "--no-model", "--json")
     assert code == 0
     data = json.loads(out)
-    assert set(data) == {"question", "answer", "grounded", "sources", "model", "similarity", "draft_discarded"}
+    assert set(data) == {"question", "answer", "grounded", "sources", "model", "similarity", "draft_discarded",
+                         "doubtful"}
     assert data["grounded"] is True and data["model"] is None
     assert "30,000円" in data["answer"]
     assert data["sources"] and all(set(s) == {"n", "path", "title", "location"} for s in data["sources"])
@@ -49,7 +50,7 @@ def test_ask_json_out_of_scope(indexed_home: Path, capsys: pytest.CaptureFixture
     assert code == 0
     assert json.loads(out) == {"question": question, "answer": "規程・資料に該当する記載が見つかりませんでした。",
                                "grounded": False, "sources": [], "model": None, "similarity": None,
-                               "draft_discarded": None}
+                               "draft_discarded": None, "doubtful": False}
 
 
 def test_ask_text_streams_answer_then_sources(indexed_home: Path, capsys: pytest.CaptureFixture[str]) -> None:

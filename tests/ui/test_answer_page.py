@@ -209,3 +209,18 @@ def test_viewer_opens_pdf_at_the_cited_page(qtbot: Any, demo_docs: Path) -> None
     viewer.show_source(SourceRef(path=str(text_file), title="慶弔", text="慶弔休暇は5日", highlights=[(0, 4)]))
     assert viewer.text_view.isVisible() and "慶弔休暇" in viewer.text_view.toPlainText()
     viewer.close()
+
+
+def test_an_answer_the_model_doubted_asks_staff_to_check_the_passages(qtbot: Any, page: AnswerPage) -> None:
+    page.search_box.setText("慶弔休暇は何日もらえますか")
+    with qtbot.waitSignal(page.answerFinished, timeout=30_000):
+        page.ask()
+    caution = "AIモデル自身が、この資料で答えられるか迷っています"
+    assert caution not in page.answer_view.toPlainText()  # no model: no judgment, no caution
+    s = page.state
+    page._on_answer_event(("result", {"text": s.text, "sources": s.sources, "cited": s.cited, "grounded": True,
+                                      "extractive": False, "doubtful": True, "model": "m.gguf"}))
+    assert page.state.doubtful and caution in page.answer_view.toPlainText()
+    page._on_answer_event(("result", {"text": "", "sources": [], "cited": [], "grounded": False,
+                                      "extractive": False, "doubtful": True, "model": None}))
+    assert caution not in page.answer_view.toPlainText()  # "not found" needs no caution

@@ -212,6 +212,7 @@ class AnswerPage(AnswerView):
             self.state.cited = value["cited"]
             self.state.grounded = value["grounded"]
             self.state.extractive = value["extractive"]
+            self.state.doubtful = bool(value.get("doubtful"))
         self._render_answer()
 
     def _on_answer_done(self, cancelled: bool) -> None:

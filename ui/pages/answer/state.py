@@ -26,6 +26,7 @@ class AnswerState:
     cited: list[int] = field(default_factory=list)
     grounded: bool = True
     extractive: bool = False
+    doubtful: bool = False  # the model itself was unsure the passages answer (Answer.doubtful)
     finished: bool = False
     cancelled: bool = False
     rating: str = ""
@@ -63,6 +64,7 @@ def answer_events(answerer: Answerer, question: str, cancel: threading.Event) ->
                 "cited": list(a.cited),
                 "grounded": a.grounded,
                 "extractive": a.extractive,
+                "doubtful": a.doubtful,
                 "model": a.model,
             }
         if cancel.is_set():

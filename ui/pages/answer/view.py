@@ -218,6 +218,12 @@ class AnswerView(QWidget):
                 + html.escape(t("資料からの抜粋です(AIモデルなし)。"))
                 + "</p>"
             )
+        if s.doubtful and s.finished and s.grounded:
+            label += (
+                f'<p style="color:{style.WARNING};">'
+                + html.escape(t("AIモデル自身が、この資料で答えられるか迷っています。伝える前に根拠の箇所を確かめてください。"))
+                + "</p>"
+            )
         self.answer_view.setHtml(f'<div style="font-size:12pt; line-height:160%;">{body}</div>{label}')
         rows = []
         for n, ref in s.listed_sources():
