@@ -57,6 +57,8 @@ class SlotTimer:
 
     def __init__(self, obj: Any, name: str, profile: bool = False) -> None:
         self.calls: list[float] = []
+        self.name = name
+        self.spans: list[tuple[float, float]] = []  # (start, end) wall clock
         original: Callable[..., Any] = getattr(obj, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -64,13 +66,14 @@ class SlotTimer:
             import pstats
 
             profiler = cProfile.Profile() if profile else None
-            t0 = time.perf_counter()
+            t0, w0 = time.perf_counter(), time.time()
             try:
                 if profiler is not None:
                     return profiler.runcall(original, *args, **kwargs)
                 return original(*args, **kwargs)
             finally:
                 self.calls.append(time.perf_counter() - t0)
+                self.spans.append((w0, time.time()))
                 if profiler is not None:
                     print(f"--- {name}: {self.calls[-1] * 1000:.1f} ms", file=sys.stderr)
                     pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
@@ -96,14 +99,21 @@ class StallTracer:
         self._thread.start()
 
     def _watch(self) -> None:
+        import threading
         import traceback
 
         while not self._stop.wait(0.01):
             if self.beat.timer.isActive() and time.perf_counter() - self.beat._last > self.after:
-                frame = sys._current_frames().get(self._main or 0)
-                if frame is not None:
-                    stack = "".join(traceback.format_stack(frame, limit=6)[-6:])
-                    self.samples[stack] = self.samples.get(stack, 0) + 1
+                frames = sys._current_frames()
+                me = threading.get_ident()
+                names = {t.ident: t.name for t in threading.enumerate()}
+                stack = ""
+                for ident, frame in sorted(frames.items(), key=lambda kv: kv[0] != self._main):
+                    if ident == me:
+                        continue
+                    lines = "".join(traceback.format_stack(frame, limit=4)[-4:])
+                    stack += f"--- {names.get(ident, ident)}:\n{lines}"
+                self.samples[stack] = self.samples.get(stack, 0) + 1
 
     def stop(self) -> list[tuple[int, str]]:
         self._stop.set()
@@ -117,17 +127,24 @@ class StampedHeartbeat(Heartbeat):
     def __init__(self) -> None:
         super().__init__()
         self.late: list[tuple[float, float]] = []  # (start, end) in time.time()
+        self.cpu: list[tuple[float, float]] = []  # per late gap: CPU seconds of the UI thread, of the whole app
+        self._cpu_last = (time.thread_time(), time.process_time())
 
     def start(self) -> None:
         self.late.clear()
+        self.cpu.clear()
+        self._cpu_last = (time.thread_time(), time.process_time())
         super().start()
 
     def _tick(self) -> None:
         gap = time.perf_counter() - self._last
+        cpu = (time.thread_time(), time.process_time())
         super()._tick()
         if gap > 0.05:
             now = time.time()
             self.late.append((now - gap, now))
+            self.cpu.append((cpu[0] - self._cpu_last[0], cpu[1] - self._cpu_last[1]))
+        self._cpu_last = cpu
 
 
 CANARY = """
@@ -170,6 +187,61 @@ class Canary:
         self._proc.wait()
 
 
+class Timeline:
+    """With ``--trace``: what happened on the UI thread, stamped (wall clock), to lay beside the heartbeat's late
+    ticks — cycle collections over 5 ms (``gc.callbacks``) and Qt events whose delivery took over 20 ms
+    (``QApplication.notify``, receiver and event type)."""
+
+    def __init__(self) -> None:
+        import gc
+        import threading
+
+        self.events: list[tuple[float, float, str]] = []  # (start, end, what)
+        self._gc_start = 0.0
+        self._main = threading.main_thread().ident
+        gc.callbacks.append(self._gc)
+
+    def _gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_start = time.time()
+        elif time.time() - self._gc_start > 0.005:
+            import threading
+
+            where = "UI" if threading.get_ident() == self._main else threading.current_thread().name
+            self.events.append((self._gc_start, time.time(),
+                                f"gc gen {info['generation']} on {where} (collected {info['collected']})"))
+
+    def app_class(self) -> Any:
+        from PySide6.QtWidgets import QApplication
+
+        timeline = self
+
+        class TimedApplication(QApplication):
+            def notify(self, receiver: Any, event: Any) -> bool:
+                t0 = time.time()
+                try:
+                    return super().notify(receiver, event)
+                finally:
+                    t1 = time.time()
+                    if t1 - t0 > 0.02:
+                        name = f"{type(receiver).__name__} {receiver.objectName()}".strip()
+                        timeline.events.append((t0, t1, f"Qt {event.type().name} → {name}"))
+
+        return TimedApplication
+
+    def print_window(self, title: str, beat: StampedHeartbeat, since: float, until: float,
+                     slots: tuple[SlotTimer, ...] = ()) -> None:
+        rows = [(a, b, f"UI thread late (heartbeat); CPU meanwhile: UI thread {ui * 1000:.0f} ms, "
+                       f"whole app {app * 1000:.0f} ms")
+                for (a, b), (ui, app) in zip(beat.late, beat.cpu, strict=True) if b >= since and a <= until]
+        rows += [(a, b, f"slot {slot.name}") for slot in slots for a, b in slot.spans if b >= since and a <= until]
+        rows += [(a, b, what) for a, b, what in self.events if b >= since and a <= until]
+        print(f"=== timeline of {title} (ms from its start; UI-thread events over 20 ms, collections over 5 ms)",
+              file=sys.stderr)
+        for a, b, what in sorted(rows):
+            print(f"{(a - since) * 1000:9.1f} {(b - a) * 1000:7.1f} ms  {what}", file=sys.stderr)
+
+
 def full_gc() -> dict[str, Any]:
     """One full cycle collection on the UI thread now, timed, and how many objects it walked."""
     import gc
@@ -180,7 +252,9 @@ def full_gc() -> dict[str, Any]:
     return {"gc_tracked": tracked, "full_gc_ms": round((time.perf_counter() - t0) * 1000, 1)}
 
 
-def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, Any]:
+def run(n_notes: int, profile: bool = False, trace: bool = False, freeze: bool = True) -> dict[str, Any]:
+    import gc
+
     from desktop.context import Context
     from desktop.logbook import Note
     from desktop.services import Services
@@ -204,6 +278,12 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
         del rows  # 300,000 objects of the bench's own, which the app would not hold (each full collection walked them)
 
         set_language("ja")
+        timeline = Timeline() if trace else None
+        if timeline is not None:
+            from PySide6.QtWidgets import QApplication
+
+            if QApplication.instance() is None:
+                timeline.app_class()(sys.argv[:1])
         app = application()
         collector = UiThreadGarbageCollector(app)
         collections = SlotTimer(collector, "collect")  # the cycle collector runs on the UI thread too
@@ -223,6 +303,9 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
             return not reading.busy() and not workers().active()
 
         pump(settled, 60)
+        if freeze:  # start-up done, as ui.main.run does once the pages' modules are imported
+            collector.freeze_startup()
+        frozen = gc.get_freeze_count()
         beat.start()  # the idle page, same run: the floor the machine's load sets
         pump(lambda: False, 5)
         beat.stop()
@@ -249,6 +332,8 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
                              "fill_ms": round(show.calls[-1] * 1000, 1), **beat.summary(),
                              **canary.compare(beat, w0, time.time()), **full_gc()}
             print(name, json.dumps(results[name], ensure_ascii=False), file=sys.stderr, flush=True)
+            if timeline is not None:
+                timeline.print_window(name, beat, w0, time.time(), (show,))
 
         # A new session: another page (its own analysis) reads the saved themes model, then what changed.
         second = InsightsPage(services)
@@ -273,6 +358,8 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
                                   "page_fill_ms": charts.summary()["max_ms"], "activated_ms": round(activated_ms, 1),
                                   **beat.summary(), **canary.compare(beat, w0, time.time()), **full_gc()}
         print("new_session", json.dumps(results["new_session"], ensure_ascii=False), file=sys.stderr, flush=True)
+        if timeline is not None:
+            timeline.print_window("the new session", beat, w0, time.time(), (again, charts))
         second.teardown()
         second.close()
 
@@ -316,7 +403,8 @@ def run(n_notes: int, profile: bool = False, trace: bool = False) -> dict[str, A
         canary.stop()
         services.close()
         gc_ms = sorted((round(c * 1000, 1) for c in collections.calls), reverse=True)[:5]
-        return {"machine": machine(), "notes": n_notes, "insert_s": round(insert_s, 1), "idle": idle, **results,
+        return {"machine": machine(), "notes": n_notes, "gc_frozen": frozen, "insert_s": round(insert_s, 1),
+                "idle": idle, **results,
                 "gc_longest_ms": gc_ms}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -327,9 +415,11 @@ def main() -> int:
     parser.add_argument("--notes", type=int, default=100_000)
     parser.add_argument("--profile", action="store_true", help="print where the panel's fill spends its time")
     parser.add_argument("--trace", action="store_true", help="print what the UI thread ran during stalls")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="leave the start-up objects to the collector (code before ui.main's freeze_startup)")
     args = parser.parse_args()
     keyring.set_keyring(_MemoryKeyring())
-    result = run(args.notes, args.profile, args.trace)
+    result = run(args.notes, args.profile, args.trace, freeze=not args.no_freeze)
     out = REPO / "benchmarks" / "out" / "insights_ui_bench.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
