@@ -190,15 +190,16 @@ class MainWindow(QMainWindow):
             return bool(select(record_id))
         return False
 
-    def preload_pages(self) -> None:
-        """Import the remaining pages' modules on a pool thread (imports only: no widget is made there)."""
+    def preload_pages(self, then: Callable[[], None] | None = None) -> None:
+        """Import the remaining pages' modules on a pool thread (imports only: no widget is made there); ``then``
+        runs on the UI thread once they are imported."""
         modules = [spec.module for spec in PAGES if spec.key not in self.pages] + ["ui.dialogs.note_capture"]
 
         def op() -> None:
             for name in modules:
                 importlib.import_module(name)
 
-        workers().run("preload pages", op, owner=self)
+        workers().run("preload pages", op, success=(lambda _: then()) if then is not None else None, owner=self)
 
     def _retranslate_status(self) -> None:
         self._refresh_network_mark()

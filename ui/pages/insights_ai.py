@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -51,6 +51,9 @@ TRENDS = {"rising": "↑ 増加", "steady": "→ 横ばい", "falling": "↓ 減
 # Column widths are fitted to the first rows only: measuring every row of a long list costs the UI thread
 # ~0.2 ms a row (Qt's default looks at 1,000).
 ROWS_MEASURED = 30
+# A new reading is drawn one tab per step, this far apart: the heartbeat, paint and input get their turn between
+# steps (a timer due sooner would run before a 10 ms timer that is already late).
+STEP_GAP_MS = 10
 CLOSE_TIMEOUT_S = 10.0  # closing the page waits this long for the analysis child to save and end
 STAGES = {"read": "記録を読み込み中", "vectorise": "文を数値に変換中", "analyse": "文を解析中",
           "cluster": "似た記録をまとめ中", "refine": "まとまりを整えています", "label": "見出しを作成中",
@@ -337,16 +340,26 @@ class LogbookReading(QWidget):
         self.status.setText(t("読み取れませんでした。") + " " + common.describe(exc) + kept)
 
     def _show(self, reading: Reading) -> None:
+        """Draw a new reading one tab per turn of the event loop (themes first), then emit ``ready``. Drawn in one
+        slot, the tabs held the UI thread ~30 ms plus their layout (docs/PERFORMANCE.md); the page stays busy
+        (no second refresh) until the last tab is drawn, a few milliseconds later."""
+        self.reading = reading
+        steps: list[Any] = [self._fill_themes, self._fill_recurring, self._fill_faq,
+                            lambda: self._fill_narrative(reading.narrative, edited=False), self._shown]
+
+        def step() -> None:
+            steps.pop(0)()
+            if steps:
+                QTimer.singleShot(STEP_GAP_MS, self, step)
+
+        step()
+
+    def _shown(self) -> None:
         self._job = None
         self._set_busy(False)
-        self.reading = reading
-        n = len(reading.themes)
-        self.status.setText(t("テーマ {n} 件・再発 {r} 件・FAQ候補 {f} 件", n=n, r=len(reading.recurring),
-                              f=len(reading.faq)))
-        self._fill_themes()
-        self._fill_recurring()
-        self._fill_faq()
-        self._fill_narrative(reading.narrative, edited=False)
+        reading = self.reading
+        self.status.setText(t("テーマ {n} 件・再発 {r} 件・FAQ候補 {f} 件", n=len(reading.themes),
+                              r=len(reading.recurring), f=len(reading.faq)))
         self.ready.emit()
 
     # ---- tabs ---------------------------------------------------------------------------------------
@@ -363,9 +376,8 @@ class LogbookReading(QWidget):
     def _fill_themes(self) -> None:
         table = self.themes_table
         table.setRowCount(0)
-        for th in self.reading.themes:
-            row = table.rowCount()
-            table.insertRow(row)
+        table.setRowCount(len(self.reading.themes))  # one insertion, not one per row
+        for row, th in enumerate(self.reading.themes):
             depts = "・".join(k for k in th.departments if k != "(未記入)")
             for col, (value, number) in enumerate([
                 (th.label, False), (th.count, True), (t(TRENDS[th.trend]), False), (th.open, True),
@@ -414,9 +426,8 @@ class LogbookReading(QWidget):
         table = self.faq_table
         table.blockSignals(True)
         table.setRowCount(0)
-        for c in self.reading.faq:
-            row = table.rowCount()
-            table.insertRow(row)
+        table.setRowCount(len(self.reading.faq))
+        for row, c in enumerate(self.reading.faq):
             origin = t("繰り返された質問") if c.source == "inquiries" else t("答えられなかった検索")
             for col, (value, number) in enumerate([(c.question, False), (c.count, True), (c.answer, False),
                                                    (c.sources, False), (origin, False)]):
