@@ -528,13 +528,17 @@ def coverage(plan: QueryPlan, hay: str, flat: str = "") -> float:
     return got / total
 
 
+def _haystack(cand: Candidate) -> tuple[str, str]:
+    """A candidate's terms (title | heading | body) and its compact plain text, as :func:`coverage` reads them."""
+    return f" {cand.title_terms} | {cand.heading_terms} | {cand.body_terms} ", compact(cand.title) + "|" + compact(cand.text)
+
+
 def rerank(plan: QueryPlan, cands: list[Candidate]) -> list[tuple[float, Candidate]]:
     if not cands:
         return []
     scored: list[tuple[float, Candidate]] = []
     for cand in cands:
-        hay = f" {cand.title_terms} | {cand.heading_terms} | {cand.body_terms} "
-        flat = compact(cand.title) + "|" + compact(cand.text)
+        hay, flat = _haystack(cand)
         score = W_COVERAGE * coverage(plan, hay, flat) + W_BM25 * cand.bm25
         if W_HEADING and cand.heading_terms:
             # The article's own heading names the topic (第40条（慶弔休暇）): a mention elsewhere counts less.
@@ -779,11 +783,15 @@ class Searcher:
         lexical = self._ranked(plan, w.depth)
         lex_rank = {c.chunk_id: r for r, (_s, c) in enumerate(lexical)}
         dense_rank = {cid: r for r, (cid, _s) in enumerate(dense[: w.depth])}
+        lex_w, dense_w = w.lexical, w.dense
+        if (plan is not None and lexical and len(plan.concepts) >= w.decisive_concepts
+                and coverage(plan, *_haystack(lexical[0][1])) >= 0.99):
+            lex_w, dense_w = w.decisive_lexical, w.decisive_dense  # a long question one passage says in full
         fused: dict[int, float] = {}
         for cid, r in lex_rank.items():
-            fused[cid] = fused.get(cid, 0.0) + w.lexical / (w.k + r + 1)
+            fused[cid] = fused.get(cid, 0.0) + lex_w / (w.k + r + 1)
         for cid, r in dense_rank.items():
-            fused[cid] = fused.get(cid, 0.0) + w.dense / (w.k + r + 1)
+            fused[cid] = fused.get(cid, 0.0) + dense_w / (w.k + r + 1)
         top = sorted(fused, key=lambda cid: -fused[cid])[:k]
         by_id = {c.chunk_id: c for _s, c in lexical}
         missing = {cid: 0.0 for cid in top if cid not in by_id}
@@ -816,9 +824,18 @@ class FusionWeights:
     everyday set found@1 0.598 → 0.813 and found@5 0.869 → 0.935 against (1, 1, 60), on both halves, while
     the rules-phrased set stays level or better (found@1 0.898 → 0.920, found@5 0.977). ``depth`` is how far
     down each list is read.
+
+    One exception: when the question names at least ``decisive_concepts`` concepts and the top lexical hit holds
+    every one of them, the words have found the passage (a long question in the rules' own wording) and the
+    lexical ranking leads (``decisive_lexical`` : ``decisive_dense``). Measured offline on the same lists
+    (docs/PERFORMANCE.md, "Fusion weights"): public-style JSQuAD R@1 0.836 → 0.857 (both halves up), the
+    everyday and rules-phrased sets unchanged — their questions are short or not held in full by one passage.
     """
 
     lexical: float = 1.0
     dense: float = 3.0
     k: float = 10.0
     depth: int = 30
+    decisive_concepts: int = 6
+    decisive_lexical: float = 2.0
+    decisive_dense: float = 1.0

@@ -242,3 +242,30 @@ def test_demo_knowledge_base_every_format(demo_kb: Path, tmp_path: Path) -> None
         assert any(h.doc_type == "xlsx" and "シート" in h.location for h in faq)
     finally:
         kbase.close()
+
+
+def test_hybrid_lets_words_lead_when_one_passage_holds_a_long_question(small_kb: tuple[KnowledgeBase, Path]) -> None:
+    kbase, root = small_kb
+    _index(kbase, root, {
+        "出張.md": "# 出張旅費規程\n\n## 第8条（宿泊費）\n\n出張で大阪営業所へ行く社員の宿泊費は、領収書を添えて一泊12,000円まで実費を支給する。\n",
+        "慶弔.md": "# 慶弔見舞金規程\n\n## 第3条（慶弔休暇）\n\n父母の死亡のときは5日の慶弔休暇を与える。\n",
+        "経費.md": "# 経費精算規程\n\n## 第7条（領収書）\n\n領収書のない支出は精算できない。\n",
+    })
+    searcher = kbase._searcher()
+    ids = {h.title: h.chunk_id for h in kbase.search("宿泊費 慶弔休暇 領収書", 10, mode="lexical")}
+    hotel, grief, receipt = ids["出張旅費規程"], ids["慶弔見舞金規程"], ids["経費精算規程"]
+    # the vector search prefers two other passages (as it may for a question in the rules' own long wording)
+    dense = [(grief, 0.61), (receipt, 0.60), (hotel, 0.55)]
+    sims = {hotel: 0.55, grief: 0.61, receipt: 0.60}
+
+    def similarity_of(chunk_ids: list[int]) -> dict[int, float]:
+        return {c: sims[c] for c in chunk_ids}
+
+    long_q = "大阪営業所へ出張する社員の宿泊費は領収書があれば一泊いくらまで支給されますか"
+    plan = searcher._plan(long_q, None)
+    assert plan is not None and len(plan.concepts) >= kbase.fusion.decisive_concepts
+    hits = searcher.hybrid(long_q, 3, None, dense, similarity_of, kbase.fusion)
+    assert hits[0].chunk_id == hotel  # every word of the long question is in one passage: the words lead
+    short_q = "泊まりの費用は？"
+    hits = searcher.hybrid(short_q, 3, None, dense, similarity_of, kbase.fusion)
+    assert hits[0].chunk_id == grief  # a short everyday question: meaning leads (3 : 1), as the dense list says
