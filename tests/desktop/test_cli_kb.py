@@ -119,6 +119,9 @@ def test_watch_until_interrupted(docs: Path, data_home: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "desktop.cli", "kb", "watch"],
         cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # as in a terminal's foreground: a test run started in the background (`make test &`) has SIGINT
+        # ignored, and the child would inherit that and never see the Ctrl+C below
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     err_lines: list[str] = []
     stderr = proc.stderr
