@@ -67,8 +67,7 @@ def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
     questions = [json.loads(line) for line in QUESTIONS.open(encoding="utf-8") if line.strip()]
     questions = [q for q in questions if ids is None or q["id"] in ids][::every][:limit]
     rows: list[dict[str, Any]] = []
-    low, high, lead_at = answering.GATE_LOW, answering.GATE_HIGH, answering.REFUSAL_LEAD
-    answering.REFUSAL_LEAD = 1.0  # forced through: the judgment is recorded, never acted on (replayed below)
+    low, high = answering.GATE_LOW, answering.GATE_HIGH
     try:
         for q in questions:
             names = [n for n in (["demo", "realdocs"] if q["kb"] == "both" else [q["kb"]]) if n in bases]
@@ -121,7 +120,7 @@ def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
                   f"right={row['model_right']}/{row['extract_right']} ttft={row['ttft']} "
                   f"| {final.draft[:60]!r}", file=sys.stderr)
     finally:
-        answering.GATE_LOW, answering.GATE_HIGH, answering.REFUSAL_LEAD = low, high, lead_at
+        answering.GATE_LOW, answering.GATE_HIGH = low, high
         runtime.close()
         for kbase in bases.values():
             kbase.close()
@@ -131,9 +130,9 @@ def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
 def decide(r: dict[str, Any], low: float, high: float, grounded_floor: float,
            lead_at: float | None = None) -> tuple[bool, bool, bool]:
     """(grounded, right, draft kept) for one forced-run record with the band [low, high): the pipeline's own
-    rule, ``desktop.answering.draft_outcome``, applied to what the model wrote; with ``lead_at``, a band
-    question below the threshold whose refusal opening was at least that likely is "not found"
-    (``judged_absent``)."""
+    rule, ``desktop.answering.draft_outcome``, applied to what the model wrote. With ``lead_at``, the judged band
+    measured in docs/PERFORMANCE.md ("The model's judgment in the band"; not in the product): a band question
+    below the threshold whose refusal opening (``Answer.refusal_lead``) was at least that likely is "not found"."""
     from desktop.answering import draft_outcome
 
     s = r["score"]
@@ -195,7 +194,7 @@ def report(rows: list[dict[str, Any]], model: Path) -> str:
     ext_nf = 1 - sum(r["extract_grounded"] for r in outs) / max(1, len(outs))
     lines.append(f"| extracts only, threshold {answering.GATE_SCORE} | {ext_ground:.3f} | {ext_right:.3f} | "
                  f"{ext_nf:.3f} | — |")
-    product = (answering.GATE_LOW, answering.GATE_HIGH, answering.REFUSAL_LEAD)
+    product: tuple[float, float, float | None] = (answering.GATE_LOW, answering.GATE_HIGH, None)
     grid: list[tuple[float, float, float | None]] = [(answering.GATE_SCORE, answering.GATE_SCORE, None)] + [
         (lo, hi, lead) for lead in (None, -3.5, -4.0, -4.5, -5.0) for hi in (0.60,)
         for lo in (0.48, 0.50, 0.51, 0.52, 0.53, answering.GATE_SCORE)]

@@ -199,8 +199,6 @@ class ChatModel(Protocol):
     """What the answer pipeline, the prompt runner and the logbook analysis need from a model backend:
     :class:`ModelRuntime` (in process) and ``local_models.server_backend.ServerBackend`` (HTTP)."""
 
-    judges_passages: bool  # whether chat(watch=…) can report StreamStats.lead_logprob
-
     @property
     def state(self) -> str: ...
     @property
@@ -254,8 +252,6 @@ def parse_json_object(text: str) -> dict[str, Any]:
 
 class ModelRuntime:
     """Owns one worker thread that owns the ``Llama``; no Qt. See the module docstring."""
-
-    judges_passages = True  # chat(watch=…) reports how likely an opening was (StreamStats.lead_logprob)
 
     def __init__(self, config: RuntimeConfig | None = None) -> None:
         self.config = config or RuntimeConfig()

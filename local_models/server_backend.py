@@ -102,8 +102,6 @@ class ServerStream(QueueStream):
 class ServerBackend:
     """A model on an OpenAI-compatible server; a drop-in for :class:`ModelRuntime`. See the module docstring."""
 
-    judges_passages = False  # the server reports no logits of the prompt: chat(watch=…) leaves lead_logprob None
-
     def __init__(
         self, url: str, config: RuntimeConfig | None = None, *, model: str = "", probe_interval: float = 15.0,
         connect_timeout: float = 3.0, read_timeout: float = 120.0,
