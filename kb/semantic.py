@@ -95,11 +95,14 @@ def text_hash(model_id: str, title: str, body: str) -> bytes:
     return hashlib.blake2b(f"{model_id}\x00{title}\x00{body}".encode(), digest_size=16).digest()
 
 
-def _cut(vecs: np.ndarray, dim: int) -> np.ndarray:
-    """Keep the first ``dim`` values and re-normalise (Matryoshka); a no-op when nothing is cut."""
+def _cut(vecs: np.ndarray, dim: int, rows: int | None = None) -> np.ndarray:
+    """Keep the first ``dim`` values and re-normalise (Matryoshka); a no-op when nothing is cut. With ``rows``,
+    the model must have returned that many vectors (one per text it was given)."""
     vecs = np.asarray(vecs, dtype=np.float32)
     if vecs.ndim == 1:
         vecs = vecs[None, :]
+    if rows is not None and vecs.shape[0] != rows:
+        raise KbError("埋め込みモデルの出力が不正です", "the embedding model returned the wrong number of rows")
     if dim and vecs.shape[1] > dim:
         vecs = vecs[:, :dim]
         vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
@@ -193,9 +196,7 @@ class VectorIndex:
                 if cancel is not None and cancel.is_set():
                     return
                 batch = pending[start : start + BATCH]
-                vecs = _cut(model.embed_passages([item for _h, item in batch]), model.dim)
-                if vecs.shape[0] != len(batch):
-                    raise KbError("埋め込みモデルの出力が不正です", "the embedding model returned the wrong number of rows")
+                vecs = _cut(model.embed_passages([item for _h, item in batch]), model.dim, len(batch))
                 rows = [
                     (model.model_id, h, vecs[i].astype(np.float16).tobytes()) for i, (h, _item) in enumerate(batch)
                 ]
@@ -277,21 +278,18 @@ class VectorIndex:
         assert model.embed_texts is not None
         keys = [text_hash(model.model_id, "\x01sentence", t) for t in texts]
         found = self._cached_sentences(model, keys)
+        reused = list(found)
         missing: dict[bytes, str] = {}
         for key, text in zip(keys, texts, strict=True):
             if key not in found and key not in missing:
                 missing[key] = text
-        fresh: dict[bytes, np.ndarray]
+        fresh: dict[bytes, np.ndarray] = {}
         if missing:
-            vecs = _cut(model.embed_texts(list(missing.values())), model.dim)
-            if vecs.shape[0] != len(missing):
-                raise KbError("埋め込みモデルの出力が不正です", "the embedding model returned the wrong number of rows")
+            vecs = _cut(model.embed_texts(list(missing.values())), model.dim, len(missing))
             fresh = dict(zip(missing, vecs, strict=True))
-            reused = [k for k in found if k not in fresh]
             found.update(fresh)
-        else:
-            fresh, reused = {}, list(found)
-        self._cache_sentences(model.model_id, fresh, reused)
+        if fresh or reused:
+            self._cache_sentences(model.model_id, fresh, reused)
         mat = np.stack([found[k] for k in keys]) if keys else np.zeros((0, qvec.shape[0]), dtype=np.float32)
         return [float(v) for v in mat @ qvec]
 
@@ -325,7 +323,8 @@ class VectorIndex:
                 conn.executemany("INSERT OR REPLACE INTO sentences(model, hash, vec, used) VALUES (?, ?, ?, ?)", rows)
                 conn.executemany("UPDATE sentences SET used = ? WHERE model = ? AND hash = ?",
                                  [(now, model_id, h) for h in reused])
-                (count,) = conn.execute("SELECT COUNT(*) FROM sentences").fetchone()
+                # only new rows can fill the cache: count (a scan) only then
+                count = conn.execute("SELECT COUNT(*) FROM sentences").fetchone()[0] if rows else 0
                 if count > SENTENCE_CACHE_ROWS:
                     conn.execute(
                         "DELETE FROM sentences WHERE (model, hash) IN "
