@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -287,3 +287,27 @@ def shutdown_workers(timeout_ms: int = 30_000) -> bool:
     ok = _shared.shutdown(timeout_ms)
     _shared = None
     return ok
+
+
+# Drawing a large result in one slot holds the UI thread (charts, tables and their first layout: 60–100 ms at
+# 100,000 notes, docs/PERFORMANCE.md). Steps this far apart let the heartbeat, paint and input run in between
+# (a timer due sooner would run before a 10 ms timer that is already late).
+STEP_GAP_MS = 10
+
+
+def run_in_turns(owner: QObject, steps: Iterable[Callable[[], None]],
+                 current: Callable[[], bool] | None = None) -> None:
+    """Run ``steps`` on the UI thread, the first now and each next one :data:`STEP_GAP_MS` later, so that no
+    single turn of the event loop does all of them. ``current``: when it turns false (newer data arrived and its
+    own steps run instead), the remaining steps are dropped. Timers die with ``owner``."""
+    pending = list(steps)
+
+    def step() -> None:
+        if current is not None and not current():
+            return
+        pending.pop(0)()
+        if pending:
+            QTimer.singleShot(STEP_GAP_MS, owner, step)
+
+    if pending:
+        step()

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -47,10 +47,9 @@ from ui.demo_offer import DemoOffer, demo_events
 from ui.i18n import language, t
 from ui.pages import card, page_layout, section_title
 from ui.pages.insights_ai import LogbookReading
-from ui.workers import workers
+from ui.workers import run_in_turns, workers
 
 log = logging.getLogger(__name__)
-STEP_GAP_MS = 10  # the charts are drawn one per step, this far apart (paint and input run in between)
 
 OPEN_COLOUR = "#E69F00"
 DONE_COLOUR = "#009E73"
@@ -445,28 +444,18 @@ class InsightsPage(QWidget):
             ("unanswered", t("{n} 件", n=f"{unanswered_total:,}")),
         ):
             self.kpis[key].setText(value)
-        self._draw_in_turns([*self._chart_steps(data), lambda: self._fill_tables(data)])
-
-    def _draw_in_turns(self, steps: list[Callable[[], None]]) -> None:
-        """Run one step (one chart, then the tables) per turn of the event loop, then emit ``refreshed``.
-
-        Drawn in one slot, the six charts and their first layout held the UI thread 60–100 ms on a busy 2-core PC
-        (a new session at 100,000 notes: the slot 41 ms, then the charts' layout 22 ms and their paint, with no
-        heartbeat between; docs/PERFORMANCE.md). One chart per turn lets input and paint in between; the whole
-        drawing still ends within a few milliseconds of the data."""
+        # One chart per turn of the event loop, then the tables and ``refreshed`` (ui.workers.run_in_turns).
+        # Drawn in one slot, the six charts and their first layout held the UI thread 60–100 ms on a busy 2-core
+        # PC (a new session at 100,000 notes: the slot 41 ms, then the charts' layout 22 ms and their paint, with
+        # no heartbeat between; docs/PERFORMANCE.md); the whole drawing still ends a few milliseconds after the data.
         self._drawing += 1
         drawing = self._drawing
 
-        def step() -> None:
-            if drawing != self._drawing:  # newer data arrived: its own drawing runs instead
-                return
-            steps.pop(0)()
-            if steps:
-                QTimer.singleShot(STEP_GAP_MS, self, step)
-            else:
-                self.refreshed.emit()
+        def tables() -> None:
+            self._fill_tables(data)
+            self.refreshed.emit()
 
-        step()
+        run_in_turns(self, [*self._chart_steps(data), tables], lambda: drawing == self._drawing)
 
     def _chart_steps(self, data: InsightsData) -> list[Callable[[], None]]:
         """One call per chart, each drawing it from ``data`` (the counting is done here, the drawing later)."""

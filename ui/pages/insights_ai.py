@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -43,7 +43,7 @@ from ui import catalog_insights_ai, i18n  # noqa: F401 — registers the English
 from ui.i18n import t
 from ui.models.rows import RowsModel
 from ui.pages import card, muted, section_title
-from ui.workers import workers
+from ui.workers import run_in_turns, workers
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,6 @@ TRENDS = {"rising": "↑ 増加", "steady": "→ 横ばい", "falling": "↓ 減
 # Column widths are fitted to the first rows only: measuring every row of a long list costs the UI thread
 # ~0.2 ms a row (Qt's default looks at 1,000).
 ROWS_MEASURED = 30
-# A new reading is drawn one tab per step, this far apart: the heartbeat, paint and input get their turn between
-# steps (a timer due sooner would run before a 10 ms timer that is already late).
-STEP_GAP_MS = 10
 CLOSE_TIMEOUT_S = 10.0  # closing the page waits this long for the analysis child to save and end
 STAGES = {"read": "記録を読み込み中", "vectorise": "文を数値に変換中", "analyse": "文を解析中",
           "cluster": "似た記録をまとめ中", "refine": "まとまりを整えています", "label": "見出しを作成中",
@@ -151,24 +148,9 @@ class LogbookReading(QWidget):
         body.addWidget(self.tabs)
 
     @staticmethod
-    def _table(headers: list[str], stretch: int = 0) -> QTableWidget:
-        table = QTableWidget(0, len(headers))
-        table.setHorizontalHeaderLabels(headers)
-        table.verticalHeader().setVisible(False)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-        table.horizontalHeader().setResizeContentsPrecision(ROWS_MEASURED)
-        table.setWordWrap(False)
-        return table
-
-    @staticmethod
-    def _view(headers: list[str], stretch: int = 0, numeric: tuple[int, ...] = ()) -> tuple[QTableView, RowsModel]:
-        """A read-only table over a :class:`RowsModel`: for lists that grow with the logbook (no item per cell)."""
-        model = RowsModel(headers, numeric)
-        view = QTableView()
-        view.setModel(model)
+    def _read_only(view: QTableView, stretch: int) -> None:
+        """The panel's list look: whole rows selected one at a time, no editing, column ``stretch`` takes the
+        width left, and only the first rows measured for column widths."""
         view.verticalHeader().setVisible(False)
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -176,6 +158,22 @@ class LogbookReading(QWidget):
         view.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
         view.horizontalHeader().setResizeContentsPrecision(ROWS_MEASURED)
         view.setWordWrap(False)
+
+    @classmethod
+    def _table(cls, headers: list[str], stretch: int = 0) -> QTableWidget:
+        table = QTableWidget(0, len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        cls._read_only(table, stretch)
+        return table
+
+    @classmethod
+    def _view(cls, headers: list[str], stretch: int = 0,
+              numeric: tuple[int, ...] = ()) -> tuple[QTableView, RowsModel]:
+        """A read-only table over a :class:`RowsModel`: for lists that grow with the logbook (no item per cell)."""
+        model = RowsModel(headers, numeric)
+        view = QTableView()
+        view.setModel(model)
+        cls._read_only(view, stretch)
         return view, model
 
     def _links_label(self) -> QLabel:
@@ -352,15 +350,8 @@ class LogbookReading(QWidget):
         slot, the tabs held the UI thread ~30 ms plus their layout (docs/PERFORMANCE.md); the page stays busy
         (no second refresh) until the last tab is drawn, a few milliseconds later."""
         self.reading = reading
-        steps: list[Any] = [self._fill_themes, self._fill_recurring, self._fill_faq,
-                            lambda: self._fill_narrative(reading.narrative, edited=False), self._shown]
-
-        def step() -> None:
-            steps.pop(0)()
-            if steps:
-                QTimer.singleShot(STEP_GAP_MS, self, step)
-
-        step()
+        run_in_turns(self, [self._fill_themes, self._fill_recurring, self._fill_faq,
+                            lambda: self._fill_narrative(reading.narrative, edited=False), self._shown])
 
     def _shown(self) -> None:
         self._job = None
