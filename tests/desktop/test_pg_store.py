@@ -205,7 +205,9 @@ INQUIRY_FILTERS = {
 
 def test_the_same_filters_select_the_same_records_in_the_same_order(both: tuple[Any, Any]) -> None:
     local, team = both
-    notes, inquiries = make_notes(80), make_inquiries(50)
+    # fixed stamps: otherwise each store stamps its own merge time, and the two merges can straddle a second
+    notes = [replace(n, created_at="2025-12-01T09:00:00", updated_at="2025-12-01T09:00:00") for n in make_notes(80)]
+    inquiries = [replace(q, created_at="2025-12-01T09:00:00", updated_at="2025-12-01T09:00:00") for q in make_inquiries(50)]
     local.notes.merge([replace(n) for n in notes])
     team.notes.merge([replace(n) for n in notes])
     local.inquiries.merge([replace(q) for q in inquiries])
