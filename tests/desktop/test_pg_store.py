@@ -10,7 +10,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -104,6 +104,15 @@ def both(request: pytest.FixtureRequest, data_home: Path) -> Iterator[tuple[Any,
 def _content(r: Note | Inquiry) -> Note | Inquiry:
     """The record without who/version (only the team store fills those)."""
     return replace(r, created_by="", updated_by="", version=0)
+
+
+R = TypeVar("R", Note, Inquiry)
+
+
+def _stamped(records: list[R]) -> list[R]:
+    """Records with fixed stamps. Unstamped, each store stamps its own merge time, and two merges can straddle a
+    second (CI saw 04:36:15 against 04:36:16)."""
+    return [replace(r, created_at="2025-12-01T09:00:00", updated_at="2025-12-01T09:00:00") for r in records]
 
 
 def test_both_satisfy_the_protocol(store: Any) -> None:
@@ -205,9 +214,7 @@ INQUIRY_FILTERS = {
 
 def test_the_same_filters_select_the_same_records_in_the_same_order(both: tuple[Any, Any]) -> None:
     local, team = both
-    # fixed stamps: otherwise each store stamps its own merge time, and the two merges can straddle a second
-    notes = [replace(n, created_at="2025-12-01T09:00:00", updated_at="2025-12-01T09:00:00") for n in make_notes(80)]
-    inquiries = [replace(q, created_at="2025-12-01T09:00:00", updated_at="2025-12-01T09:00:00") for q in make_inquiries(50)]
+    notes, inquiries = _stamped(make_notes(80)), _stamped(make_inquiries(50))
     local.notes.merge([replace(n) for n in notes])
     team.notes.merge([replace(n) for n in notes])
     local.inquiries.merge([replace(q) for q in inquiries])
@@ -226,7 +233,7 @@ def test_the_same_filters_select_the_same_records_in_the_same_order(both: tuple[
 
 def test_csv_export_is_byte_identical_and_imports_back(both: tuple[Any, Any], tmp_path: Path) -> None:
     local, team = both
-    notes, inquiries = make_notes(40), make_inquiries(20)
+    notes, inquiries = _stamped(make_notes(40)), _stamped(make_inquiries(20))
     for book in (local, team):
         book.notes.merge([replace(n) for n in notes])
         book.inquiries.merge([replace(q) for q in inquiries])
