@@ -487,7 +487,7 @@ def compact_sources(
             value = sims[at + i] + 0.1 * _coverage(sentence, units, alternatives, weights)[0]
             if wants_number and _QUANTITY.search(nfkc_lower(sentence)):
                 value += 0.04 + 0.04 * asked_unit_bonus(question, sentence)
-            if sentence.endswith(("？", "?")):
+            if is_asked(sentence):
                 value -= 0.05  # an FAQ's question restates; its answer answers
             scored.append((value, i, sentence))
         at += len(sentences)
@@ -514,8 +514,13 @@ def compact_sources(
             counts[j] += 1
             used += cost
     out: list[Source] = []
+    by_hit = {id(hit): sentences for hit, sentences in zip(picked, per_hit, strict=True)}
     for n, ((_best, _rank, hit, scored), count) in enumerate(zip(ranked, counts, strict=True), start=1):
-        keep = sorted(scored[:count], key=lambda x: x[1])
+        kept = scored[:count]
+        sentences = by_hit[id(hit)]
+        listed = {j for _v, i, _s in kept for j in list_after(sentences, i)}  # a kept lead-in brings its list
+        kept += [(0.0, j, sentences[j]) for j in sorted(listed - {i for _v, i, _s in kept})]
+        keep = sorted(kept, key=lambda x: x[1])
         parts: list[str] = []
         last = -2
         for _v, i, sentence in keep:
@@ -530,6 +535,46 @@ def compact_sources(
 
 
 _ENUM = re.compile(r"^[\s(（]*[0-9０-９一二三四五六七八九十]+[)）.．、]\s*")
+# A sentence that announces a list: 「日帰り出張の出張日数は、次のとおりとする。」「次の書類を提出しなければならな
+# い。」 — alone it answers nothing; the items after it do (「所要時間が4時間未満・・・0日」).
+_LEAD_IN = re.compile(r"(次の|次に掲げる|以下の|下記の?|下の表の)[^。]{0,60}[。:：]?$")
+_LIST_ITEM = re.compile(r"^\s*(?:[*・\-－●○◆■]|[(（]?[0-9０-９一二三四五六七八九十]{1,2}[)）.．、]|[①-⑳])")
+_TOP_ENUM = re.compile(r"^\s*([0-9０-９]{1,2})[.．]")
+LIST_CHARS = 200  # of a list's items kept with the sentence that announces it
+# An FAQ row's question cell restates what was asked; like a sentence ending in ？ it is not an answer.
+_ASKED = re.compile(r"^\s*(?:質問|問い?|Q)\s*\d*\s*[:：.．]")
+
+
+def is_asked(sentence: str) -> bool:
+    """A sentence that asks rather than answers: ends with ？ or is an FAQ's 質問 cell."""
+    return sentence.endswith(("？", "?")) or bool(_ASKED.match(sentence))
+
+
+def list_after(sentences: Sequence[str], i: int) -> list[int]:
+    """The indices of the list items that follow sentence ``i`` when it announces a list (:data:`_LEAD_IN`),
+    up to :data:`LIST_CHARS`; empty otherwise. The list ends at a sentence that is not an item, at the next
+    sentence that announces a list, and at the lead-in's sibling clause (「3. …次のとおり」 ends at 「4.」)."""
+    if not _LEAD_IN.search(sentences[i]):
+        return []
+    own = _TOP_ENUM.match(sentences[i])
+    sibling = str(int(own.group(1).translate(_WIDE_DIGITS)) + 1) if own else None
+    out: list[int] = []
+    used = 0
+    for j in range(i + 1, len(sentences)):
+        item = sentences[j]
+        if item == "…":
+            continue
+        if not _LIST_ITEM.match(item) or _LEAD_IN.search(item) or used + len(item) > LIST_CHARS:
+            break
+        top = _TOP_ENUM.match(item)
+        if sibling is not None and top and top.group(1).translate(_WIDE_DIGITS) == sibling:
+            break
+        out.append(j)
+        used += len(item)
+    return out
+
+
+_WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def _item_label(sentence: str) -> str:
@@ -689,9 +734,21 @@ def extractive_answer(
         if cand[3] != chosen[0][3] and cand[0] >= scored[0][0] - 1.5:  # a second sentence only if nearly as good
             chosen.append(cand)
     chosen.sort(key=lambda x: (x[1], x[2]))
-    parts = [_cite(sentence, [n]) for _, n, _, sentence in chosen]
+    parts = []
+    for _, n, i, sentence in chosen:
+        parts.append(_cite(sentence, [n]))
+        parts.extend(_listed(sources, n, i))
     cited = sorted({n for _, n, _, _ in chosen})
     return "\n".join(parts), cited
+
+
+def _listed(sources: Sequence[Source], n: int, i: int) -> list[str]:
+    """The list items that follow sentence ``i`` of source ``n`` when that sentence announces them."""
+    src = next((s for s in sources if s.n == n), None)
+    if src is None:
+        return []
+    sentences = split_sentences(src.text)
+    return [sentences[j] for j in list_after(sentences, i)] if i < len(sentences) else []
 
 
 MODEL_SENTENCES = 4  # the best sentences handed to the model (semantic layer on)
@@ -715,7 +772,12 @@ def model_evidence(sources: Sequence[Source], ranked: list[tuple[float, int, int
     out = []
     for src in sources:
         if src.n in by_n:
-            lines = [sentence for _i, sentence in sorted(by_n[src.n])]
+            picked = dict(by_n[src.n])
+            sentences = split_sentences(src.text)
+            for i in list(picked):  # a lead-in brings its list (「次のとおりとする。」 alone says nothing)
+                for j in list_after(sentences, i):
+                    picked.setdefault(j, sentences[j])
+            lines = [sentence for _i, sentence in sorted(picked.items())]
             # only the innermost heading (第5条（慶弔見舞金の額）, not 第3章 慶弔見舞金 > …): the prompt is what
             # the user waits for, and the chapter says nothing the article's own heading does not
             out.append(Passage(src.n, src.title, src.location.rpartition(" > ")[2], "\n".join(lines)))
@@ -736,7 +798,7 @@ def ranked_sentences(question: str, sources: Sequence[Source]) -> list[tuple[flo
     scored: list[tuple[float, int, int, str]] = []
     for rank, src in enumerate(sources[:4]):
         for i, sentence in enumerate(split_sentences(src.text)):
-            if len(sentence) < 4 or sentence.endswith(("？", "?")):
+            if len(sentence) < 4 or is_asked(sentence):
                 continue  # a question (FAQ sheets, headings) is not an answer
             terms = set(analyzer.index_terms(sentence))
             flat = compact_text(sentence)

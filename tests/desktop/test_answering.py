@@ -23,8 +23,10 @@ from desktop.answering import (
     check_citations,
     draft_outcome,
     extractive_answer,
+    is_asked,
     is_refusal,
     judge_evidence,
+    list_after,
     quantity_conflict,
 )
 from desktop.settings import Settings
@@ -176,6 +178,37 @@ def test_citation_after_the_full_stop_stays_with_its_sentence() -> None:
 def test_extractive_answer_prefers_sentences_with_the_question_words() -> None:
     text, cited = extractive_answer("結婚祝金はいくら？", SOURCES)
     assert "30,000円" in text and 2 in cited
+
+
+def test_a_sentence_that_announces_a_list_brings_its_items() -> None:
+    sentences = ["第12条 日当", "3. 日帰り出張の出張日数は、次のとおりとする。", "1. 所要時間が4時間未満・・・0日",
+                 "2. 所要時間が4時間以上8時間未満・・・0.5日", "3. 所要時間が8時間以上・・・1日",
+                 "4. 宿泊を伴う出張の出張日数は、次のとおりとする。", "1. 出発日に午後出発・・・0.5日"]
+    assert list_after(sentences, 1) == [2, 3, 4]  # ends at the next clause that announces its own list
+    assert list_after(sentences, 2) == []  # an item announces nothing
+    sibling = ["2. 次の書類を提出しなければならない。", "* 住民票記載事項証明書", "* 雇用保険被保険者証",
+               "3. 提出した書類に変更があれば届け出る。"]
+    assert list_after(sibling, 0) == [1, 2]
+    long = ["次の書類を提出する。"] + [f"* 書類{i}" + "あ" * 40 for i in range(10)]
+    assert 1 <= len(list_after(long, 0)) < 10  # a long list is cut
+
+
+def test_the_extract_of_a_lead_in_carries_its_list() -> None:
+    src = [Source(1, "/r/t.md", "出張旅費規程", "第12条（日当）",
+                  "3. 日帰り出張の出張日数は、次のとおりとする。\n1. 所要時間が4時間未満・・・0日\n"
+                  "2. 所要時間が4時間以上8時間未満・・・0.5日")]
+    ranked = [(3.0, 1, 0, "3. 日帰り出張の出張日数は、次のとおりとする。")]
+    text, cited = extractive_answer("3時間だけの日帰り出張でも日当って出る？", src, ranked=ranked)
+    assert "4時間未満・・・0日" in text and "0.5日" in text and cited == [1]
+
+
+def test_an_faq_question_cell_is_not_an_answer() -> None:
+    assert is_asked("質問: 夜や休日に空調を使いたいです。") and is_asked("Q：社員証を忘れました。")
+    assert is_asked("有給は何日？") and not is_asked("回答: 前営業日の15時までに申請してください。")
+    faq = [Source(1, "/r/faq.xlsx", "社内よくある質問", "シート「FAQ」 行27",
+                  "質問: 夜や休日に空調を使いたいです。\n回答: 時間外空調は、前営業日の15時までに総務部へ申請してください。")]
+    text, _ = extractive_answer("夜に空調を使いたい", faq)
+    assert "15時" in text and "質問" not in text
 
 
 ROWS = [Source(1, "/r/w.md", "就業規則", "第40条",

@@ -104,6 +104,38 @@ def test_the_real_rulebook_answers_when_paid_leave_starts(tmp_path_factory: pyte
     assert any("第34条" in s.location for s in answer.cited_sources)
 
 
+def test_an_faq_answers_with_its_answer_not_its_question(semantic_demo: KnowledgeBase) -> None:
+    """The demo FAQ's row 「質問: 夜や休日に空調を使いたいです。」 is nearest in meaning to the question it restates;
+    the answer is its 回答 (it was the whole answer before)."""
+    answer = _answer(semantic_demo, "夜残ってると暑いんだけど、エアコンつけてもらえる？").answer
+    assert answer.grounded and "15時" in answer.answer and "質問" not in answer.answer
+
+
+def test_a_rule_that_announces_a_list_is_answered_with_the_list(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """「次のとおりとする。」 is nearest in meaning to the question, but the items after it hold the answer."""
+    from tests.conftest import EMBEDDER
+
+    docs = tmp_path_factory.mktemp("lists")
+    (docs / "就業規則.md").write_text(
+        "# 就業規則\n\n## 第12条（採用時の提出書類）\n\n"
+        "1. 従業員として採用された者は、入社日から3日以内に次の書類を提出しなければならない。\n"
+        "    * 住民票記載事項証明書\n    * 雇用保険被保険者証（職歴のある者に限る）\n"
+        "    * 前職の源泉徴収票（職歴のある者に限る）\n"
+        "2. 提出した書類の記載事項に変更を生じたときは、速やかに会社に届け出なければならない。\n"
+        "3. 正当な理由なく前2項の手続きをしない者は、採用を取り消すことがある。\n", encoding="utf-8")
+    kbase = KnowledgeBase(tmp_path_factory.mktemp("semantic-lists") / "kb")
+    try:
+        for _ in kbase.index([docs]):
+            pass
+        kbase.set_semantic(semantic_model(EMBEDDER))
+        for _ in kbase.embed():
+            pass
+        answer = _answer(kbase, "入社するときに持ってくる書類って何？").answer
+    finally:
+        kbase.close()
+    assert answer.grounded and "次の書類" in answer.answer and "住民票記載事項証明書" in answer.answer
+
+
 def _counting(kbase: KnowledgeBase, model_id: str | None = None) -> tuple[object, list[int]]:
     """The knowledge base's real embedding model, with the number of texts its ``embed_texts`` is given."""
     import dataclasses
