@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from collections.abc import Iterator
@@ -269,3 +270,36 @@ def test_hybrid_lets_words_lead_when_one_passage_holds_a_long_question(small_kb:
     short_q = "泊まりの費用は？"
     hits = searcher.hybrid(short_q, 3, None, dense, similarity_of, kbase.fusion)
     assert hits[0].chunk_id == grief  # a short everyday question: meaning leads (3 : 1), as the dense list says
+
+
+def test_hybrid_gives_each_article_one_place_before_repeating_one(small_kb: tuple[KnowledgeBase, Path]) -> None:
+    """A long article cut into several chunks (第23条 and its 続き) no longer fills the first places: its later
+    pieces step back behind the other articles, and come right after them."""
+    kbase, root = small_kb
+    long_article = "".join(f"{i}. 年次有給休暇の取得について定める事項その{i}。請求の時季と手続を細かく定める。" * 3 + "\n\n"
+                           for i in range(1, 25))
+    _index(kbase, root, {
+        "就業規則.md": "# 就業規則\n\n## 第23条（年次有給休暇）\n\n" + long_article
+                      + "## 第24条（半日単位の年次有給休暇）\n\n年次有給休暇は半日単位で取得できる。\n",
+        "福利厚生.md": "# 福利厚生規程\n\n## 第5条（休暇の買取）\n\n未消化の年次有給休暇は買い取らない。\n",
+    })
+    rows = kbase.store.conn().execute(
+        "SELECT c.id, c.article, f.path FROM chunks c JOIN files f ON f.id = c.file_id ORDER BY c.id").fetchall()
+    pieces = [cid for cid, article, path in rows if article == "第23条"]
+    half_day = next(cid for cid, article, _p in rows if article == "第24条")
+    buyback = next(cid for cid, _a, path in rows if path.endswith("福利厚生.md") and _a == "第5条")
+    assert len(pieces) >= 3, "the long article should be cut into several chunks"
+    dense = [(pieces[0], 0.62), (pieces[1], 0.61), (pieces[2], 0.60), (half_day, 0.58), (buyback, 0.57)]
+    sims = dict(dense)
+    searcher = kbase._searcher()
+
+    def ranked(per_article: int) -> list[int]:
+        weights = dataclasses.replace(kbase.fusion, per_article=per_article)
+        hits = searcher.hybrid("有給って何日前までに言えばいいの？", 5, None, dense,
+                               lambda ids: {c: sims.get(c, 0.0) for c in ids}, weights)
+        return [h.chunk_id for h in hits]
+
+    spread = ranked(1)
+    assert spread[0] == pieces[0] and set(spread[1:3]) == {half_day, buyback}
+    assert spread[3:5] == pieces[1:3]  # the later pieces come right after the other articles
+    assert ranked(0)[:3] == pieces[:3]  # without the rule, one article holds the first three places
