@@ -5,10 +5,14 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/everyday_eval.py --demo-home H1 --realdocs-home H2
     .venv/bin/python benchmarks/everyday_eval.py            # builds both homes in a temp folder (slow:
                                                              # embeds kb/demo and ../shared/realdocs)
+    .venv/bin/python benchmarks/everyday_eval.py --demo-home H1 --realdocs-home H2 \
+        --questions benchmarks/data/everyday_heldout.jsonl   # the held-out set
 
 The homes must hold an index of ``kb/demo`` and of ``../shared/realdocs`` with the semantic layer embedded
 (``soumu-desk --home H kb index --embed FOLDER``). The questions are ``benchmarks/data/everyday_questions.jsonl``
-(written the way employees talk; every reference checked against the documents by the smoke tests).
+(written the way employees talk; every reference checked against the documents by the smoke tests), or
+another file of the same form given with ``--questions`` (``everyday_heldout.jsonl``: questions no threshold was
+calibrated on).
 
 For each question and each retrieval mode (``lexical``: the FTS5 ranking and the word-coverage gate, as the
 product was before the semantic layer; ``hybrid``: lexical + dense fused, the semantic gate):
@@ -20,7 +24,8 @@ product was before the semantic layer; ``hybrid``: lexical + dense fused, the se
   of one of the relevant documents;
 - the similarity and coverage the gate saw, so its thresholds can be calibrated (the margins are printed).
 
-Writes ``benchmarks/out/everyday_eval.md`` and ``everyday_eval.json``.
+Writes ``benchmarks/out/everyday_eval.md`` and ``everyday_eval.json``; with another questions file, named after
+its stem (``everyday_heldout.jsonl`` → ``everyday_eval_heldout.md`` / ``.json``), so the default outputs stay.
 """
 
 from __future__ import annotations
@@ -86,11 +91,19 @@ def open_bases(homes: dict[str, Path]) -> tuple[Any, dict[str, Any]]:
     return settings, bases
 
 
-def evaluate(homes: dict[str, Path]) -> list[dict[str, Any]]:
+def out_stem(questions_file: Path) -> str:
+    """``everyday_eval`` for the default questions file, else ``everyday_eval_<stem>`` (``everyday_`` dropped)."""
+    if questions_file.resolve() == QUESTIONS.resolve():
+        return "everyday_eval"
+    stem = questions_file.stem
+    return "everyday_eval_" + (stem.removeprefix("everyday_") or stem)
+
+
+def evaluate(homes: dict[str, Path], questions_file: Path = QUESTIONS) -> list[dict[str, Any]]:
     from desktop.answering import AnswerDone, Answerer
 
     settings, bases = open_bases(homes)
-    questions = [json.loads(line) for line in QUESTIONS.open(encoding="utf-8") if line.strip()]
+    questions = [json.loads(line) for line in questions_file.open(encoding="utf-8") if line.strip()]
     rows: list[dict[str, Any]] = []
     for q in questions:
         names = ["demo", "realdocs"] if q["kb"] == "both" else [q["kb"]]
@@ -176,7 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--demo-home", type=Path)
     ap.add_argument("--realdocs-home", type=Path)
+    ap.add_argument("--questions", type=Path, default=QUESTIONS,
+                    help=f"questions file (JSONL, default {QUESTIONS.relative_to(REPO_ROOT)})")
     args = ap.parse_args(argv)
+    if not args.questions.is_file():
+        raise SystemExit(f"no such questions file: {args.questions}")
+    stem = out_stem(args.questions)
     work = Path(tempfile.mkdtemp(prefix="soumu-everyday-"))
     try:
         demo_home = args.demo_home or work / "demo"
@@ -185,11 +203,11 @@ def main(argv: list[str] | None = None) -> int:
             build_home(demo_home, REPO_ROOT / "kb" / "demo")
         if args.realdocs_home is None:
             build_home(real_home, REALDOCS)
-        rows = evaluate({"demo": demo_home, "realdocs": real_home})
+        rows = evaluate({"demo": demo_home, "realdocs": real_home}, args.questions)
         text = report(rows)
         print(text)
-        write_out("everyday_eval.md", text)
-        write_out("everyday_eval.json", json.dumps(rows, ensure_ascii=False, indent=1))
+        write_out(f"{stem}.md", text)
+        write_out(f"{stem}.json", json.dumps(rows, ensure_ascii=False, indent=1))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

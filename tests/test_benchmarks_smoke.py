@@ -154,26 +154,33 @@ def test_corpus_generator_is_deterministic(tmp_path: Path) -> None:
 # ------------------------------------------------------------ everyday-phrasing set (issue 9)
 
 EVERYDAY = REPO_ROOT / "benchmarks" / "data" / "everyday_questions.jsonl"
+# the held-out set: other questions, written the same way, to validate rules calibrated on EVERYDAY
+HELDOUT = REPO_ROOT / "benchmarks" / "data" / "everyday_heldout.jsonl"
 DEMO_DIR = REPO_ROOT / "kb" / "demo"
+# file -> (in-scope id prefix, out-of-scope id prefix, least in-scope, least out-of-scope)
+EVERYDAY_SETS = {EVERYDAY: ("e", "o", 70, 25), HELDOUT: ("h", "p", 40, 25)}
+EVERYDAY_IDS = [path.stem for path in EVERYDAY_SETS]
 
 
-def _everyday() -> list[dict]:
-    with EVERYDAY.open(encoding="utf-8") as f:
+def _everyday(path: Path = EVERYDAY) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def test_everyday_question_file_is_well_formed() -> None:
-    questions = _everyday()
+@pytest.mark.parametrize("path", list(EVERYDAY_SETS), ids=EVERYDAY_IDS)
+def test_everyday_question_file_is_well_formed(path: Path) -> None:
+    in_prefix, out_prefix, least_in, least_out = EVERYDAY_SETS[path]
+    questions = _everyday(path)
     ids = [q["id"] for q in questions]
     assert len(set(ids)) == len(ids)
     assert len({(q["kb"], q["question"]) for q in questions}) == len(questions), "duplicate question in one kb"
     inscope = [q for q in questions if not q.get("out_of_scope")]
     oos = [q for q in questions if q.get("out_of_scope")]
-    assert len(inscope) >= 70 and len(oos) >= 25
+    assert len(inscope) >= least_in and len(oos) >= least_out
     assert {q["kb"] for q in inscope} == {"demo", "realdocs"}
     for q in inscope:
         assert set(q) == {"id", "question", "relevant", "facts", "kb", "note"}, q["id"]
-        assert re.fullmatch(r"e\d+", q["id"]) and q["kb"] in ("demo", "realdocs"), q["id"]
+        assert re.fullmatch(in_prefix + r"\d+", q["id"]) and q["kb"] in ("demo", "realdocs"), q["id"]
         assert q["question"].strip() and "\n" not in q["question"], q["id"]
         assert q["relevant"] and q["facts"], q["id"]
         for ref in q["relevant"]:
@@ -186,18 +193,25 @@ def test_everyday_question_file_is_well_formed() -> None:
             assert fact["doc"] in referenced and fact["facts"], q["id"]
     for q in oos:
         assert set(q) == {"id", "question", "relevant", "out_of_scope", "kb", "note"}, q["id"]
-        assert re.fullmatch(r"o\d+", q["id"]) and q["relevant"] == [] and q["out_of_scope"] is True, q["id"]
+        assert re.fullmatch(out_prefix + r"\d+", q["id"]) and q["relevant"] == [] and q["out_of_scope"] is True, q["id"]
         assert q["kb"] in ("demo", "realdocs", "both"), q["id"]
 
 
-def _check_everyday_refs(kb: str, folder: Path) -> None:
+def test_everyday_sets_do_not_overlap() -> None:
+    """The held-out set shares no id and no question (in the same knowledge base) with the calibration set."""
+    calibration, heldout = _everyday(EVERYDAY), _everyday(HELDOUT)
+    assert not {q["id"] for q in calibration} & {q["id"] for q in heldout}
+    assert not {(q["kb"], q["question"]) for q in calibration} & {(q["kb"], q["question"]) for q in heldout}
+
+
+def _check_everyday_refs(questions_file: Path, kb: str, folder: Path) -> None:
     """Each reference names a file of its knowledge base, and the product's parser gives at least one passage
     that matches it (article, page, location) and that, together with the other matching passages of that
     file, contains every answer fact given for that file."""
     from kb.parsing import parse_document
 
     parsed: dict[str, list] = {}
-    for q in (q for q in _everyday() if q["kb"] == kb and not q.get("out_of_scope")):
+    for q in (q for q in _everyday(questions_file) if q["kb"] == kb and not q.get("out_of_scope")):
         texts: dict[str, str] = {}
         for ref in q["relevant"]:
             path = folder / ref["file"]
@@ -215,13 +229,25 @@ def _check_everyday_refs(kb: str, folder: Path) -> None:
                     f"{q['id']}: fact {item!r} is not in the referenced passages of {fact['doc']}"
 
 
-def test_everyday_demo_references_point_at_real_text() -> None:
-    _check_everyday_refs("demo", DEMO_DIR)
+@pytest.mark.parametrize("path", list(EVERYDAY_SETS), ids=EVERYDAY_IDS)
+def test_everyday_demo_references_point_at_real_text(path: Path) -> None:
+    _check_everyday_refs(path, "demo", DEMO_DIR)
 
 
-def test_everyday_realdocs_references_point_at_real_text() -> None:
+@pytest.mark.parametrize("path", list(EVERYDAY_SETS), ids=EVERYDAY_IDS)
+def test_everyday_realdocs_references_point_at_real_text(path: Path) -> None:
     _require_realdocs()
-    _check_everyday_refs("realdocs", REALDOCS)
+    _check_everyday_refs(path, "realdocs", REALDOCS)
+
+
+def test_everyday_eval_names_its_outputs_after_the_questions_file() -> None:
+    spec = importlib.util.spec_from_file_location("bench_everyday", REPO_ROOT / "benchmarks" / "everyday_eval.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.out_stem(EVERYDAY) == "everyday_eval"  # the default outputs keep their names
+    assert module.out_stem(HELDOUT) == "everyday_eval_heldout"
+    assert module.out_stem(Path("elsewhere") / "other.jsonl") == "everyday_eval_other"
 
 
 def test_located_relevance_rule() -> None:
