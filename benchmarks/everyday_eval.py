@@ -15,7 +15,9 @@ another file of the same form given with ``--questions`` (``everyday_heldout.jso
 calibrated on).
 
 For each question and each retrieval mode (``lexical``: the FTS5 ranking and the word-coverage gate, as the
-product was before the semantic layer; ``hybrid``: lexical + dense fused, the semantic gate):
+product was before the semantic layer; ``meaning``: lexical + dense fused, the gate on similarity and word
+coverage only; ``hybrid``: the product — the same, and the gate also counts the two retrievers agreeing,
+``desktop.answering.AGREE_BONUS``):
 
 - found@1 / found@5: a relevant passage (same file, and article/row/slide where the reference names one)
   at rank 1 / in the top 5 of ``kb.search`` (k = 8, what the answer pipeline reads);
@@ -55,7 +57,10 @@ from _common import (  # noqa: E402
 
 QUESTIONS = DATA_DIR / "everyday_questions.jsonl"
 K = 8
-MODES = ("lexical", "hybrid")
+# lexical: the product before the semantic layer; meaning: hybrid retrieval with the gate on meaning and words
+# only (AGREE_BONUS off, the gate before the agreement of the two retrievers counted); hybrid: the product.
+MODES = ("lexical", "meaning", "hybrid")
+RETRIEVAL = {"lexical": "lexical", "meaning": "hybrid", "hybrid": "hybrid"}
 
 
 def hit_dict(hit: Any) -> dict[str, Any]:
@@ -100,6 +105,7 @@ def out_stem(questions_file: Path) -> str:
 
 
 def evaluate(homes: dict[str, Path], questions_file: Path = QUESTIONS) -> list[dict[str, Any]]:
+    from desktop import answering
     from desktop.answering import AnswerDone, Answerer
 
     settings, bases = open_bases(homes)
@@ -119,12 +125,17 @@ def evaluate(homes: dict[str, Path], questions_file: Path = QUESTIONS) -> list[d
             t0 = time.perf_counter()
             for name in names:
                 kbase = bases[name]
-                hits = kbase.search(q["question"], K, mode=mode)
+                hits = kbase.search(q["question"], K, mode=RETRIEVAL[mode])
                 r = first_relevant_rank_located([hit_dict(h) for h in hits], q["relevant"]) if q["relevant"] else None
                 if r is not None and (rank is None or r < rank):
                     rank = r
                 top = top or [f"{Path(h.path).name} [{h.location}]" for h in hits[:3]]
-                events = list(Answerer(kbase, None, settings, retrieval=mode).ask(q["question"], K))
+                bonus = answering.AGREE_BONUS
+                answering.AGREE_BONUS = 0.0 if mode == "meaning" else bonus
+                try:
+                    events = list(Answerer(kbase, None, settings, retrieval=RETRIEVAL[mode]).ask(q["question"], K))
+                finally:
+                    answering.AGREE_BONUS = bonus
                 done = events[-1]
                 assert isinstance(done, AnswerDone)
                 ans = done.answer

@@ -202,6 +202,17 @@ def test_the_extract_of_a_lead_in_carries_its_list() -> None:
     assert "4時間未満・・・0日" in text and "0.5日" in text and cited == [1]
 
 
+def test_an_faq_answer_cell_is_given_whole() -> None:
+    sentences = ["質問: 夜や休日に空調を使いたいです。", "回答: 時間外空調は、前営業日の15時までに総務部へ申請してください。",
+                 "費用は1時間4,000円で、部門負担です。", "根拠規程: オフィス利用ガイド「空調」", "更新日: 2026-05-20"]
+    assert list_after(sentences, 1) == [2]  # the rest of the cell, up to the next cell
+    assert list_after(sentences[:2] + ["…"] + sentences[2:], 1) == []  # a gap ends it
+    faq = [Source(1, "/r/faq.xlsx", "社内よくある質問", "シート「FAQ」 行27", "\n".join(sentences))]
+    text, _ = extractive_answer("夜残ってると暑いんだけど、エアコンつけてもらえる？", faq,
+                                ranked=[(3.0, 1, 1, sentences[1])])
+    assert "15時" in text and "4,000円" in text and "根拠規程" not in text
+
+
 def test_an_faq_question_cell_is_not_an_answer() -> None:
     assert is_asked("質問: 夜や休日に空調を使いたいです。") and is_asked("Q：社員証を忘れました。")
     assert is_asked("有給は何日？") and not is_asked("回答: 前営業日の15時までに申請してください。")
@@ -279,6 +290,26 @@ def test_gate_verdict_has_a_band_between_its_thresholds() -> None:
     mid = verdict((answering.GATE_LOW + answering.GATE_HIGH) / 2)
     assert mid.verdict == "maybe" and mid.score is not None
     assert mid.grounded is (mid.score >= answering.GATE_SCORE)  # without a model the threshold decides
+
+
+def test_the_gate_counts_the_two_retrievers_agreeing() -> None:
+    from desktop import answering
+
+    class Hit:
+        def __init__(self, chunk_id: int, similarity: float, lexical_rank: int | None) -> None:
+            self.path, self.title, self.location, self.text = "/r/a.md", "就業規則", "第1条", "始業は9時とする。"
+            self.score, self.chunk_id, self.page, self.article = 1.0, chunk_id, None, "第1条"
+            self.similarity, self.lexical_rank = similarity, lexical_rank
+
+    below = answering.GATE_SCORE - answering.AGREE_BONUS / 2  # under the threshold on meaning alone
+    # the passage nearest in meaning is also among the words' first hits: grounded
+    agreed = judge_evidence("社食のメニューは？", [Hit(1, below - 0.05, 1), Hit(2, below, answering.AGREE_RANK)])
+    assert agreed.agreed and agreed.grounded and agreed.score == pytest.approx(below + answering.AGREE_BONUS)
+    # the words found only another passage, or found the nearest one too far down: meaning alone decides
+    for hits in ([Hit(1, below - 0.05, 1), Hit(2, below, None)],
+                 [Hit(2, below, answering.AGREE_RANK + 1)]):
+        alone = judge_evidence("社食のメニューは？", hits)
+        assert not alone.agreed and not alone.grounded
 
 
 def test_a_draft_with_another_amount_than_the_best_sentence_conflicts() -> None:

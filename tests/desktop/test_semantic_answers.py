@@ -104,6 +104,20 @@ def test_the_real_rulebook_answers_when_paid_leave_starts(tmp_path_factory: pyte
     assert any("第34条" in s.location for s in answer.cited_sources)
 
 
+def test_agreeing_retrievers_ground_an_everyday_question_meaning_alone_does_not(semantic_demo: KnowledgeBase) -> None:
+    """「病気で2週間入院したらお見舞い金ってある？」: 慶弔見舞金規程 第5条 is both the nearest passage in meaning and
+    among the words' first hits, though its similarity alone is under the threshold."""
+    from desktop import answering
+    from desktop.answering import judge_evidence
+
+    question = "病気で2週間入院したらお見舞い金ってある？"
+    evidence = judge_evidence(question, semantic_demo.search(question, 8)[: answering.EVIDENCE_HITS])
+    assert evidence.agreed and evidence.score is not None
+    assert evidence.score - answering.AGREE_BONUS < answering.GATE_SCORE <= evidence.score
+    answer = _answer(semantic_demo, question).answer
+    assert answer.grounded and "10,000円" in answer.answer
+
+
 def test_an_faq_answers_with_its_answer_not_its_question(semantic_demo: KnowledgeBase) -> None:
     """The demo FAQ's row 「質問: 夜や休日に空調を使いたいです。」 is nearest in meaning to the question it restates;
     the answer is its 回答 (it was the whole answer before)."""
