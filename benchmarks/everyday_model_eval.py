@@ -81,7 +81,7 @@ def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
                 done = events[-1]
                 assert isinstance(done, AnswerDone)
                 a = done.answer
-                score = answering.gate_score(a.similarity or 0.0, a.coverage)
+                score = answering.gate_score(a.similarity or 0.0, a.coverage, a.agreed)
                 if best is None or score > best[0]:
                     best = (score, name, a)
             assert best is not None

@@ -84,6 +84,7 @@ class Answer:
     corrected: bool = False  # the citation check changed the model's text
     coverage: float = 0.0
     similarity: float | None = None  # the semantic gate's signal (None without the semantic layer)
+    agreed: bool = False  # the gate's other signal: the two retrievers found the same passage (Evidence.agreed)
     discarded: str = ""  # why the model's draft was replaced by the extracts ("" when kept or no model)
     draft: str = ""  # the model's text before the citation check ("" without a model)
     # log-probability that the model opened its answer with 「資料に該当する記載が見つかりませんでした」: its
@@ -209,13 +210,14 @@ class Answerer:
             yield PassagesFound([], False)
             yield AnswerToken(self.not_found)
         yield AnswerDone(Answer(question, self.not_found, False, [], None, coverage=evidence.coverage,
-                                similarity=evidence.similarity, draft=draft, discarded=why, refusal_lead=lead))
+                                similarity=evidence.similarity, agreed=evidence.agreed, draft=draft, discarded=why,
+                                refusal_lead=lead))
 
     def _extractive(self, question: str, sources: list[Source], evidence: Evidence) -> Iterator[AnswerEvent]:
         text, cited = extractive_answer(question, sources)
         yield AnswerToken(text)
         yield AnswerDone(Answer(question, text, True, sources, None, cited, extractive=True,
-                                coverage=evidence.coverage, similarity=evidence.similarity))
+                                coverage=evidence.coverage, similarity=evidence.similarity, agreed=evidence.agreed))
 
     def _generate(
         self, runtime: ChatModel, question: str, sources: list[Source], evidence: Evidence,
@@ -268,11 +270,11 @@ class Answerer:
             text, cited = extract, extract_cited
             yield AnswerDone(Answer(question, text, True, sources, None, cited, extractive=True, corrected=True,
                                     coverage=evidence.coverage, similarity=evidence.similarity,
-                                    discarded=discarded, draft=raw, refusal_lead=lead))
+                                    agreed=evidence.agreed, discarded=discarded, draft=raw, refusal_lead=lead))
             return
         yield AnswerDone(Answer(question, checked, True, sources, runtime.model_name or None, cited,
                                 corrected=checked != raw, coverage=evidence.coverage, similarity=evidence.similarity,
-                                draft=raw, refusal_lead=lead))
+                                agreed=evidence.agreed, draft=raw, refusal_lead=lead))
 
 
 def quantity_conflict(question: str, draft: str, extract: str) -> bool:
