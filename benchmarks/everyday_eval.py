@@ -96,12 +96,12 @@ def open_bases(homes: dict[str, Path]) -> tuple[Any, dict[str, Any]]:
     return settings, bases
 
 
-def out_stem(questions_file: Path) -> str:
-    """``everyday_eval`` for the default questions file, else ``everyday_eval_<stem>`` (``everyday_`` dropped)."""
+def out_stem(questions_file: Path, base: str = "everyday_eval") -> str:
+    """``base`` for the default questions file, else ``<base>_<stem>`` (``everyday_`` dropped)."""
     if questions_file.resolve() == QUESTIONS.resolve():
-        return "everyday_eval"
+        return base
     stem = questions_file.stem
-    return "everyday_eval_" + (stem.removeprefix("everyday_") or stem)
+    return f"{base}_" + (stem.removeprefix("everyday_") or stem)
 
 
 def evaluate(homes: dict[str, Path], questions_file: Path = QUESTIONS) -> list[dict[str, Any]]:

@@ -52,7 +52,7 @@ def facts_held(text: str, facts: list[dict[str, Any]]) -> bool:
 
 
 def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
-        ids: set[str] | None = None) -> list[dict[str, Any]]:
+        ids: set[str] | None = None, questions_file: Path = QUESTIONS) -> list[dict[str, Any]]:
     from everyday_eval import open_bases
 
     from desktop import answering
@@ -64,7 +64,7 @@ def run(homes: dict[str, Path], model: Path, every: int, limit: int | None,
     runtime.load(model)
     if not runtime.wait_until_loaded(600) or runtime.state != "ready":
         raise SystemExit(f"model did not load: {runtime.error}")
-    questions = [json.loads(line) for line in QUESTIONS.open(encoding="utf-8") if line.strip()]
+    questions = [json.loads(line) for line in questions_file.open(encoding="utf-8") if line.strip()]
     questions = [q for q in questions if ids is None or q["id"] in ids][::every][:limit]
     rows: list[dict[str, Any]] = []
     low, high = answering.GATE_LOW, answering.GATE_HIGH
@@ -227,16 +227,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ids", help="only these question ids (comma-separated), e.g. the gate's band of a run of "
                                   "everyday_eval.py")
     ap.add_argument("--replay", type=Path, help="re-report from a saved everyday_model_eval.json")
+    ap.add_argument("--questions", type=Path, default=QUESTIONS,
+                    help="another questions file of the same form (e.g. benchmarks/data/everyday_heldout.jsonl); "
+                         "the outputs are then named after it (everyday_model_eval_heldout.*)")
     args = ap.parse_args(argv)
+    from everyday_eval import out_stem
+
+    stem = out_stem(args.questions, "everyday_model_eval")
     if args.replay:
         rows = json.loads(args.replay.read_text(encoding="utf-8"))
     else:
         homes = {"demo": args.demo_home} | ({"realdocs": args.realdocs_home} if args.realdocs_home else {})
-        rows = run(homes, args.model, args.every, args.limit, set(args.ids.split(",")) if args.ids else None)
-        write_out("everyday_model_eval.json", json.dumps(rows, ensure_ascii=False, indent=1))
+        rows = run(homes, args.model, args.every, args.limit, set(args.ids.split(",")) if args.ids else None,
+                   args.questions)
+        write_out(f"{stem}.json", json.dumps(rows, ensure_ascii=False, indent=1))
     text = report(rows, args.model)
     print(text)
-    write_out("everyday_model_eval.md", text)
+    write_out(f"{stem}.md", text)
     return 0
 
 

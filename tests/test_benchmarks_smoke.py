@@ -248,6 +248,7 @@ def test_everyday_eval_names_its_outputs_after_the_questions_file() -> None:
     assert module.out_stem(EVERYDAY) == "everyday_eval"  # the default outputs keep their names
     assert module.out_stem(HELDOUT) == "everyday_eval_heldout"
     assert module.out_stem(Path("elsewhere") / "other.jsonl") == "everyday_eval_other"
+    assert module.out_stem(HELDOUT, "everyday_model_eval") == "everyday_model_eval_heldout"
 
 
 def test_located_relevance_rule() -> None:
