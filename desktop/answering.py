@@ -775,6 +775,7 @@ def extractive_answer(
             break
         if cand[3] != chosen[0][3] and cand[0] >= scored[0][0] - 1.5:  # a second sentence only if nearly as good
             chosen.append(cand)
+    chosen = _whole_cells(chosen, sources)
     chosen.sort(key=lambda x: (x[1], x[2]))
     parts = []
     for _, n, i, sentence in chosen:
@@ -782,6 +783,25 @@ def extractive_answer(
         parts.extend(_listed(sources, n, i))
     cited = sorted({n for _, n, _, _ in chosen})
     return "\n".join(parts), cited
+
+
+def _whole_cells(chosen: list[tuple[float, int, int, str]], sources: Sequence[Source]) -> list[tuple[float, int, int, str]]:
+    """A sentence from the middle of an FAQ's answer cell (「水・非常食は全員分の3日分です。」) stands for the whole cell,
+    from its 「回答: 本社4F倉庫と…」 (then :func:`list_after` gives the rest); the same cell is given once."""
+    texts = {s.n: split_sentences(s.text) for s in sources}
+    out: list[tuple[float, int, int, str]] = []
+    seen: set[tuple[int, int]] = set()
+    for value, n, i, sentence in chosen:
+        sentences = texts.get(n, [])
+        j = i
+        while 0 < j < len(sentences) and not _CELL.match(sentences[j]) and sentences[j - 1] != "…":
+            j -= 1
+        if j != i and 0 <= j < len(sentences) and _ANSWER_CELL.match(sentences[j]) and i in list_after(sentences, j):
+            i, sentence = j, sentences[j]
+        if (n, i) not in seen:
+            seen.add((n, i))
+            out.append((value, n, i, sentence))
+    return out
 
 
 def _listed(sources: Sequence[Source], n: int, i: int) -> list[str]:

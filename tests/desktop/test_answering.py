@@ -211,6 +211,9 @@ def test_an_faq_answer_cell_is_given_whole() -> None:
     text, _ = extractive_answer("夜残ってると暑いんだけど、エアコンつけてもらえる？", faq,
                                 ranked=[(3.0, 1, 1, sentences[1])])
     assert "15時" in text and "4,000円" in text and "根拠規程" not in text
+    # the cell's second sentence chosen alone stands for the whole cell
+    text, _ = extractive_answer("夜の空調の費用は？", faq, ranked=[(3.0, 1, 2, sentences[2])])
+    assert text.startswith("回答: 時間外空調は") and text.count("4,000円") == 1
 
 
 def test_an_faq_question_cell_is_not_an_answer() -> None:
