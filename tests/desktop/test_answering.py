@@ -27,6 +27,7 @@ from desktop.answering import (
     is_refusal,
     judge_evidence,
     list_after,
+    misses_the_amount,
     quantity_conflict,
 )
 from desktop.settings import Settings
@@ -313,6 +314,19 @@ def test_the_gate_counts_the_two_retrievers_agreeing() -> None:
                  [Hit(2, below, answering.AGREE_RANK + 1)]):
         alone = judge_evidence("社食のメニューは？", hits)
         assert not alone.agreed and not alone.grounded
+
+
+def test_a_draft_that_leaves_out_the_best_sentences_amount_misses_it() -> None:
+    best = "2 慶弔見舞金の請求は、事由が発生した日から6か月以内に行わなければならない[1]。"
+    q = "お祝い金の申請って、あとからでも間に合う？"
+    assert misses_the_amount(q, "お祝い金の申請は、様式第21号「慶弔届」を総務部に提出して行う[3]。", best)
+    assert not misses_the_amount(q, "発生した日から6ヶ月以内なら申請できます[1]。", best)  # ヶ and か are one
+    assert not misses_the_amount("結婚祝金は？", "3万円です[1]。", "結婚祝金として30,000円を支給する[1]。")
+    assert not misses_the_amount(q, "申請できます[1]。", "慶弔届を総務部に提出する[1]。")  # no amount to miss
+    # the amount the question brought is not one the draft must repeat; 2時間 is not 2週
+    assert not misses_the_amount("3時間の出張でも日当は出る？", "日当は出ません[1]。", "3時間の出張は日当なし[1]。")
+    lead_in = "次の範囲で時間内通院を認める（出産後1年まで）[1]。\n* 妊娠23週まで・・・4週に1回\n* 妊娠24週から・・・2週に1回"
+    assert misses_the_amount("妊婦健診で抜けていい？", "2時間の時差出勤を認める[3]。", lead_in)
 
 
 def test_a_draft_with_another_amount_than_the_best_sentence_conflicts() -> None:
