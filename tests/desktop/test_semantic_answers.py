@@ -5,10 +5,11 @@ and embedding is incremental."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from desktop.answering import AnswerDone, Answerer
+from desktop.answering import Answer, AnswerDone, Answerer
 from desktop.semantic import semantic_model
 from desktop.settings import Settings
 from kb import KnowledgeBase
@@ -77,28 +78,35 @@ def test_embedding_is_incremental(semantic_demo: KnowledgeBase) -> None:
     assert all(s.embedded == 0 for s in steps)  # nothing was embedded again
 
 
-def test_the_real_rulebook_answers_when_paid_leave_starts(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The fourth question of issue 9, on a real company's rules (../shared/realdocs, written outside this
-    project): 「有給休暇は入社してどのくらいでもらえますか」 → 6か月."""
-    import shutil
+def _answer_from(docs: Path, tmp_path_factory: pytest.TempPathFactory, question: str) -> Answer:
+    """Index and embed ``docs`` in a new knowledge base (the real embedder) and answer ``question`` there."""
+    from tests.conftest import EMBEDDER
 
-    from tests.conftest import EMBEDDER, REALDOCS
-
-    rulebook = REALDOCS / "tuqulore__01_就業規則.md"
-    if not rulebook.exists():
-        pytest.skip(f"real documents absent: {rulebook} (../shared/realdocs is not beside this checkout)")
-    docs = tmp_path_factory.mktemp("realdocs")
-    shutil.copy2(rulebook, docs / rulebook.name)
-    kbase = KnowledgeBase(tmp_path_factory.mktemp("semantic-real") / "kb")
+    kbase = KnowledgeBase(tmp_path_factory.mktemp("semantic-docs") / "kb")
     try:
         for _ in kbase.index([docs]):
             pass
         kbase.set_semantic(semantic_model(EMBEDDER))
         for _ in kbase.embed():
             pass
-        answer = _answer(kbase, "有給休暇は入社してどのくらいでもらえますか").answer
+        return _answer(kbase, question).answer
     finally:
         kbase.close()
+
+
+def test_the_real_rulebook_answers_when_paid_leave_starts(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The fourth question of issue 9, on a real company's rules (../shared/realdocs, written outside this
+    project): 「有給休暇は入社してどのくらいでもらえますか」 → 6か月."""
+    import shutil
+
+    from tests.conftest import REALDOCS
+
+    rulebook = REALDOCS / "tuqulore__01_就業規則.md"
+    if not rulebook.exists():
+        pytest.skip(f"real documents absent: {rulebook} (../shared/realdocs is not beside this checkout)")
+    docs = tmp_path_factory.mktemp("realdocs")
+    shutil.copy2(rulebook, docs / rulebook.name)
+    answer = _answer_from(docs, tmp_path_factory, "有給休暇は入社してどのくらいでもらえますか")
     assert answer.grounded
     assert "6か月" in answer.answer.replace("ヶ月", "か月")
     assert any("第34条" in s.location for s in answer.cited_sources)
@@ -127,7 +135,6 @@ def test_an_faq_answers_with_its_answer_not_its_question(semantic_demo: Knowledg
 
 def test_a_rule_that_announces_a_list_is_answered_with_the_list(tmp_path_factory: pytest.TempPathFactory) -> None:
     """「次のとおりとする。」 is nearest in meaning to the question, but the items after it hold the answer."""
-    from tests.conftest import EMBEDDER
 
     docs = tmp_path_factory.mktemp("lists")
     (docs / "就業規則.md").write_text(
@@ -137,16 +144,7 @@ def test_a_rule_that_announces_a_list_is_answered_with_the_list(tmp_path_factory
         "    * 前職の源泉徴収票（職歴のある者に限る）\n"
         "2. 提出した書類の記載事項に変更を生じたときは、速やかに会社に届け出なければならない。\n"
         "3. 正当な理由なく前2項の手続きをしない者は、採用を取り消すことがある。\n", encoding="utf-8")
-    kbase = KnowledgeBase(tmp_path_factory.mktemp("semantic-lists") / "kb")
-    try:
-        for _ in kbase.index([docs]):
-            pass
-        kbase.set_semantic(semantic_model(EMBEDDER))
-        for _ in kbase.embed():
-            pass
-        answer = _answer(kbase, "入社するときに持ってくる書類って何？").answer
-    finally:
-        kbase.close()
+    answer = _answer_from(docs, tmp_path_factory, "入社するときに持ってくる書類って何？")
     assert answer.grounded and "次の書類" in answer.answer and "住民票記載事項証明書" in answer.answer
 
 
