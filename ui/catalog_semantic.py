@@ -4,6 +4,8 @@ from ui.i18n import register
 
 CATALOG: dict[str, str] = {
     "意味検索": "Semantic search",
+    "AIモデルの下書きが資料の記載と合わなかったため、資料からの抜粋を表示しています。":
+        "The AI model's draft did not match what the documents say, so the excerpt from the documents is shown.",
     "AIモデル自身が、この資料で答えられるか迷っています。伝える前に根拠の箇所を確かめてください。":
         "The AI model itself was unsure these passages answer the question. Check the cited passages before "
         "passing the answer on.",

@@ -211,6 +211,27 @@ def test_viewer_opens_pdf_at_the_cited_page(qtbot: Any, demo_docs: Path) -> None
     viewer.close()
 
 
+def test_an_answer_whose_draft_was_replaced_says_so(qtbot: Any, page: AnswerPage) -> None:
+    page.search_box.setText("慶弔休暇は何日もらえますか")
+    with qtbot.waitSignal(page.answerFinished, timeout=30_000):
+        page.ask()
+    no_model = "資料からの抜粋です(AIモデルなし)"
+    assert no_model in page.answer_view.toPlainText()  # no model loaded: the extracts, said plainly
+    s = page.state
+    page._on_answer_event(("result", {"text": s.text, "sources": s.sources, "cited": s.cited, "grounded": True,
+                                      "extractive": True, "doubtful": False, "replaced": True, "model": None}))
+    shown = page.answer_view.toPlainText()
+    assert "AIモデルの下書きが資料の記載と合わなかった" in shown and no_model not in shown
+    from ui import i18n
+
+    i18n.set_language("en")
+    try:
+        page._render_answer()
+        assert "The AI model's draft did not match" in page.answer_view.toPlainText()
+    finally:
+        i18n.set_language("ja")
+
+
 def test_an_answer_the_model_doubted_asks_staff_to_check_the_passages(qtbot: Any, page: AnswerPage) -> None:
     page.search_box.setText("慶弔休暇は何日もらえますか")
     with qtbot.waitSignal(page.answerFinished, timeout=30_000):

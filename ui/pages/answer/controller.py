@@ -213,6 +213,7 @@ class AnswerPage(AnswerView):
             self.state.grounded = value["grounded"]
             self.state.extractive = value["extractive"]
             self.state.doubtful = bool(value.get("doubtful"))
+            self.state.replaced = bool(value.get("replaced"))
         self._render_answer()
 
     def _on_answer_done(self, cancelled: bool) -> None:

@@ -27,6 +27,7 @@ class AnswerState:
     grounded: bool = True
     extractive: bool = False
     doubtful: bool = False  # the model itself was unsure the passages answer (Answer.doubtful)
+    replaced: bool = False  # the model drafted, but its draft did not survive the checks: the extracts instead
     finished: bool = False
     cancelled: bool = False
     rating: str = ""
@@ -65,6 +66,7 @@ def answer_events(answerer: Answerer, question: str, cancel: threading.Event) ->
                 "grounded": a.grounded,
                 "extractive": a.extractive,
                 "doubtful": a.doubtful,
+                "replaced": a.extractive and bool(a.discarded),
                 "model": a.model,
             }
         if cancel.is_set():

@@ -213,11 +213,9 @@ class AnswerView(QWidget):
             body += f'<p style="color:{style.MUTED};">{html.escape(t("(停止しました)"))}</p>'
         label = ""
         if s.extractive and s.finished:
-            label = (
-                f'<p style="color:{style.MUTED};">'
-                + html.escape(t("資料からの抜粋です(AIモデルなし)。"))
-                + "</p>"
-            )
+            note = (t("AIモデルの下書きが資料の記載と合わなかったため、資料からの抜粋を表示しています。") if s.replaced
+                    else t("資料からの抜粋です(AIモデルなし)。"))
+            label = f'<p style="color:{style.MUTED};">' + html.escape(note) + "</p>"
         if s.doubtful and s.finished and s.grounded:
             label += (
                 f'<p style="color:{style.WARNING};">'
