@@ -759,7 +759,8 @@ _ASKED_UNITS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
     (re.compile(q), re.compile(r"\d[\d,]*(?:\.\d+)?\s*(?:" + u + ")"))
     for q, u in (
         (r"いくら|幾ら|金額|額|費用|何円|手当", "円|万円"),
-        (r"何日|日数|何日間", "日"),
+        (r"何日前|何日まで|何日以内", "日前|日以内|日まで|前日|前々日"),  # a deadline, not a count of days
+        (r"何日(?!前|まで|以内)|日数|何日間", "日"),
         (r"何歳|年齢", "歳"),
         (r"何時間", "時間"),
         (r"何km|何キロ|距離", "km"),

@@ -335,6 +335,10 @@ def test_a_draft_with_another_amount_than_the_best_sentence_conflicts() -> None:
     assert not quantity_conflict(q, "5日休めます[1]。", "父母の死亡：5日[1]。\n配偶者の父母の死亡：3日[1]。")
     assert not quantity_conflict("結婚祝金はいくら？", "3万円です[1]。", "結婚祝金として30,000円を支給する[1]。")
     assert not quantity_conflict("申請先は？", "総務部です[1]。", "総務部に申請する[1]。")  # no amount asked
+    # 「何日前まで」 asks for a deadline, not a number of days: 30日前 is not in conflict with the 5日 of leave
+    deadline = "結婚式の休み、何日前までに言えばいい？"
+    assert not quantity_conflict(deadline, "30日前までに届け出ます[2]。", "本人が結婚したとき・・・5日[1]。")
+    assert quantity_conflict(deadline, "7日前までです[2]。", "届出条件：30日前までに届け出なければならない[1]。")
 
 
 PARKING = [Source(1, "/r/p.md", "駐車場規程", "第3条", "来客用駐車場は本社1Fにある。社員の私用車は駐車できない。"),
