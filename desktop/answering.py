@@ -286,8 +286,7 @@ def quantity_conflict(question: str, draft: str, extract: str) -> bool:
     """The draft and the extracts both state amounts of the kind the question asks for (日 for 何日, 円 for
     いくら) and share none of them."""
     def asked(text: str) -> set[str]:
-        norm = nfkc_lower(_CITE.sub(" ", text)).replace(",", "")
-        norm = re.sub(r"(\d+(?:\.\d+)?)万", lambda m: str(round(float(m.group(1)) * 10000)), norm)  # 3万円 = 30000円
+        norm = _amount_text(text)
         return {n for q, u in _ASKED_UNITS if q.search(question) for m in u.finditer(norm) for n in _numbers(m.group(0))}
 
     mine, theirs = asked(draft), asked(extract)
@@ -302,11 +301,17 @@ def misses_the_amount(question: str, draft: str, best: str) -> bool:
     return bool(wanted) and not (wanted & _amounts(draft))
 
 
+def _amount_text(text: str) -> str:
+    """``text`` normalised for reading amounts: NFKC, lower case, no [n] marks or thousands separators, 3万円 as
+    30000円."""
+    norm = nfkc_lower(_CITE.sub(" ", text)).replace(",", "")
+    return re.sub(r"(\d+(?:\.\d+)?)万", lambda m: str(round(float(m.group(1)) * 10000)), norm)
+
+
 def _amounts(text: str) -> set[str]:
     """The amounts ``text`` states, number and unit (「3,000円」「3千円」 → 3000円, 「6ヶ月」 → 6か月, 「4週」): a draft's
     「2時間」 is not the 「2週に1回」 of the list it should have read."""
-    norm = nfkc_lower(_CITE.sub(" ", text)).replace(",", "")
-    norm = re.sub(r"(\d+(?:\.\d+)?)([万千])", lambda m: str(round(float(m.group(1)) * (10000 if m.group(2) == "万" else 1000))), norm)
+    norm = re.sub(r"(\d+(?:\.\d+)?)千", lambda m: str(round(float(m.group(1)) * 1000)), _amount_text(text))
     norm = re.sub(r"[ヶケカ箇]月", "か月", norm)
     return {re.sub(r"\s+", "", m.group(0)) for m in _QUANTITY.finditer(norm)}
 
@@ -560,10 +565,9 @@ def compact_sources(
             counts[j] += 1
             used += cost
     out: list[Source] = []
-    by_hit = {id(hit): sentences for hit, sentences in zip(picked, per_hit, strict=True)}
-    for n, ((_best, _rank, hit, scored), count) in enumerate(zip(ranked, counts, strict=True), start=1):
+    for n, ((_best, rank, hit, scored), count) in enumerate(zip(ranked, counts, strict=True), start=1):
         kept = scored[:count]
-        sentences = by_hit[id(hit)]
+        sentences = per_hit[rank]
         listed = {j for _v, i, _s in kept for j in list_after(sentences, i)}  # a kept lead-in brings its list
         kept += [(0.0, j, sentences[j]) for j in sorted(listed - {i for _v, i, _s in kept})]
         keep = sorted(kept, key=lambda x: x[1])
@@ -798,20 +802,25 @@ def extractive_answer(
             break
         if cand[3] != chosen[0][3] and cand[0] >= scored[0][0] - 1.5:  # a second sentence only if nearly as good
             chosen.append(cand)
-    chosen = _whole_cells(chosen, sources)
+    texts = {s.n: split_sentences(s.text) for s in sources}  # the sentences ``ranked`` counts in
+    chosen = _whole_cells(chosen, texts)
     chosen.sort(key=lambda x: (x[1], x[2]))
     parts = []
     for _, n, i, sentence in chosen:
         parts.append(_cite(sentence, [n]))
-        parts.extend(_listed(sources, n, i))
+        sentences = texts.get(n, [])
+        if i < len(sentences):  # the items of the list it announces, the rest of its FAQ answer cell
+            parts.extend(sentences[j] for j in list_after(sentences, i))
     cited = sorted({n for _, n, _, _ in chosen})
     return "\n".join(parts), cited
 
 
-def _whole_cells(chosen: list[tuple[float, int, int, str]], sources: Sequence[Source]) -> list[tuple[float, int, int, str]]:
+def _whole_cells(
+    chosen: list[tuple[float, int, int, str]], texts: dict[int, list[str]],
+) -> list[tuple[float, int, int, str]]:
     """A sentence from the middle of an FAQ's answer cell (「水・非常食は全員分の3日分です。」) stands for the whole cell,
-    from its 「回答: 本社4F倉庫と…」 (then :func:`list_after` gives the rest); the same cell is given once."""
-    texts = {s.n: split_sentences(s.text) for s in sources}
+    from its 「回答: 本社4F倉庫と…」 (then :func:`list_after` gives the rest); the same cell is given once.
+    ``texts``: each source's sentences by its number."""
     out: list[tuple[float, int, int, str]] = []
     seen: set[tuple[int, int]] = set()
     for value, n, i, sentence in chosen:
@@ -825,15 +834,6 @@ def _whole_cells(chosen: list[tuple[float, int, int, str]], sources: Sequence[So
             seen.add((n, i))
             out.append((value, n, i, sentence))
     return out
-
-
-def _listed(sources: Sequence[Source], n: int, i: int) -> list[str]:
-    """The list items that follow sentence ``i`` of source ``n`` when that sentence announces them."""
-    src = next((s for s in sources if s.n == n), None)
-    if src is None:
-        return []
-    sentences = split_sentences(src.text)
-    return [sentences[j] for j in list_after(sentences, i)] if i < len(sentences) else []
 
 
 MODEL_SENTENCES = 4  # the best sentences handed to the model (semantic layer on)
