@@ -498,6 +498,13 @@ EVIDENCE_CHARS = 480  # the sentences of all passages together (each passage kee
 SENTENCE_CHARS = 220
 
 
+def passage_sentences(text: str) -> list[str]:
+    """The sentences of a passage that :func:`compact_sources` compares with the question (table rows are
+    sentences; each cut to :data:`SENTENCE_CHARS`). The embedding pass embeds the same ones ahead of time
+    (``kb.SemanticModel.sentences``), so a question finds their vectors in the cache."""
+    return [x[:SENTENCE_CHARS] for x in split_sentences(_tidy(text)) if len(x) >= 4]
+
+
 def compact_sources(
     question: str, hits: Sequence[HitLike], similarities: Any, synonyms: Any = None, limit: int = MAX_PASSAGES,
 ) -> list[Source] | None:
@@ -524,7 +531,7 @@ def compact_sources(
     per_hit: list[list[str]] = []
     flat_sentences: list[str] = []
     for hit in picked:
-        sentences = [x[:SENTENCE_CHARS] for x in split_sentences(_tidy(hit.text)) if len(x) >= 4]
+        sentences = passage_sentences(hit.text)
         per_hit.append(sentences)
         flat_sentences.extend(sentences)
     sims = similarities(question, flat_sentences) if flat_sentences else None

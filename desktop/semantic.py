@@ -50,6 +50,7 @@ def embedder_path(settings: Settings, folders: Sequence[Path]) -> Path | None:
 def semantic_model(path: Path, n_threads: int = 0) -> SemanticModel:
     """A :class:`kb.SemanticModel` over two embedders of ``path`` (header checked now, weights loaded on
     first use). Raises ``local_models.ModelFileError`` for a file that is not a usable embedding GGUF."""
+    from desktop.answering import passage_sentences
     from kb import SemanticModel
     from local_models.embedding import Embedder
 
@@ -62,6 +63,8 @@ def semantic_model(path: Path, n_threads: int = 0) -> SemanticModel:
         dim=queries.search_dim,
         label=queries.info.name or path.name,
         embed_texts=pair.embed_texts,
+        sentences=passage_sentences,
+        embed_sentences=pair.embed_sentences,
     )
 
 
@@ -80,6 +83,11 @@ class EmbedderPair:
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         return self.queries.embed_passages([("none", t) for t in texts])
+
+    def embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        """:meth:`embed_texts` on the passages' context: the background sentence pass never holds the one a
+        question is embedded on."""
+        return self.passages.embed_passages([("none", t) for t in texts])
 
     def close(self) -> None:
         self.queries.close()

@@ -19,7 +19,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -177,6 +177,10 @@ class EmbeddingState:
     running: bool = False
     rate: float = 0.0  # chunks per second of the current pass
     problem: str | None = None
+    # after the chunks, their sentences (so the first question about a passage need not embed them)
+    sentences_done: int = 0
+    sentences_total: int = 0
+    sentences_running: bool = False
 
     @property
     def ready(self) -> bool:
@@ -329,15 +333,20 @@ class Services:
                         model=self.embedding.model, done=step.done, total=step.total, running=not step.finished,
                         rate=step.rate or self.embedding.rate,
                     )
+                chunks = self.embedding
+                for step in self.kb.embed_sentences(self._embed_cancel):
+                    if self._embed_again:
+                        break  # new chunks first; the sentence pass resumes after them
+                    self.embedding = replace(chunks, sentences_done=step.done, sentences_total=step.total,
+                                             sentences_running=not step.finished)
             except Exception as exc:  # a broken model file or a full disk: lexical search goes on
                 log.exception("embedding pass failed")
                 self.embedding = EmbeddingState(model=self.embedding.model, problem=str(exc))
             with self._embed_lock:
                 if not self._embed_again or self._embed_cancel.is_set():
                     self._embed_thread = None
-                    if self.embedding.running:
-                        self.embedding = EmbeddingState(
-                            model=self.embedding.model, done=self.embedding.done, total=self.embedding.total)
+                    if self.embedding.running or self.embedding.sentences_running:
+                        self.embedding = replace(self.embedding, running=False, sentences_running=False)
                     return
                 self._embed_again = False
 

@@ -211,6 +211,17 @@ class KnowledgeBase:
         except sqlite3.Error as exc:
             raise _write_error(self.vectors.path, exc) from exc
 
+    def embed_sentences(self, cancel: threading.Event | None = None) -> Iterator[EmbedProgress]:
+        """After :meth:`embed`: every chunk's sentences get their vectors too, so the first question about a
+        passage ranks its sentences at once (a no-op without a model or its sentence splitter)."""
+        model = self.semantic
+        if model is None:
+            return
+        try:
+            yield from self.vectors.run_sentences(model, cancel)
+        except sqlite3.Error as exc:
+            raise _write_error(self.vectors.path, exc) from exc
+
     def text_similarities(self, query: str, texts: Sequence[str]) -> list[float] | None:
         """Cosine of the question with each text (sentences of the top passages), or None without a semantic
         model. The answer pipeline uses it to hand the model the sentences that answer, not whole chunks."""

@@ -7,9 +7,12 @@
 - **Incremental by content**: a vector is keyed by (model, hash of the text it was made from). A re-indexed
   file whose chunks did not change costs no embedding; a chunk that moved (new id, same text) keeps its vector.
   Vectors of texts no longer indexed, and of other models, are dropped at the end of a pass.
-- **Sentences** of the top passages, which the answer compares with the question one by one, are embedded the
-  first time a question needs them and kept in the same file (``sentences``, least recently used dropped past
-  :data:`SENTENCE_CACHE_ROWS`): a question about rules asked before ranks its sentences without the embedder.
+- **Sentences** of the top passages, which the answer compares with the question one by one, are kept in the
+  same file (``sentences``). After the chunks, a second pass (:meth:`VectorIndex.run_sentences`) embeds every
+  chunk's sentences, so even the first question about a passage ranks its sentences without the embedder
+  (seconds on 2 cores otherwise); past :data:`SENTENCE_PRECOMPUTE_LIMIT` sentences that pass is skipped and
+  they are embedded the first time a question needs them, the least recently used dropped past
+  :data:`SENTENCE_CACHE_ROWS`.
 - **Storage and search**: float16 rows of ``search_dim`` values; in memory, one float32 matrix (rows are unit
   vectors, so cosine = dot product). At 100,000 chunks × 256 dims that is 100 MB and ~10 ms a question on
   2 cores. Past about a million chunks brute force gets slow (≥ 100 ms) and the next step is an
@@ -41,6 +44,7 @@ log = logging.getLogger(__name__)
 
 VECTORS_FILE = "vectors.sqlite"
 BATCH = 8  # chunks per embedding call: ~1 s on 2 cores, the longest a cancel waits
+SENTENCE_BATCH = 24  # sentences per call in the sentence pass (a sentence is a sixth of a chunk)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,6 +66,10 @@ CREATE TABLE IF NOT EXISTS sentences(
 # the office asks about the same rules again and again, so the second time costs a lookup instead of
 # seconds of the embedder. The least recently used beyond this many are dropped (~0.6 KB a row at 256 dims).
 SENTENCE_CACHE_ROWS = 50_000
+# The sentence pass embeds every chunk's sentences up to this many (~8 sentences/s on 2 cores: ~1.5 h at the
+# limit, in the background); a larger knowledge base skips it and relies on the cache filling as questions come.
+# Below the cache's size, so the pass never evicts what it has just made.
+SENTENCE_PRECOMPUTE_LIMIT = 40_000
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,10 @@ class SemanticModel:
     label: str = ""  # shown to people: the model's name
     # short texts (sentences of the top passages) embedded at question time, on the question's embedder
     embed_texts: Callable[[Sequence[str]], np.ndarray] | None = None
+    # a chunk's text → the sentences the answer compares with a question (the sentence pass embeds them)
+    sentences: Callable[[str], Sequence[str]] | None = None
+    # the same vectors as ``embed_texts``, made on the background pass's own context (a question never waits)
+    embed_sentences: Callable[[Sequence[str]], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +97,9 @@ class EmbedProgress:
     total: int
     embedded: int = 0
     finished: bool = False
-    rate: float = 0.0  # chunks per second in this pass
+    rate: float = 0.0  # chunks (sentences) per second in this pass
+    stage: str = "chunks"  # or "sentences" (:meth:`VectorIndex.run_sentences`)
+    skipped: bool = False  # the sentence pass did not run: more than SENTENCE_PRECOMPUTE_LIMIT sentences
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -215,6 +229,61 @@ class VectorIndex:
             yield EmbedProgress(
                 done=done, total=total, embedded=embedded, finished=True, rate=embedded / elapsed if embedded else 0.0
             )
+
+    def sentence_keys(self, model: SemanticModel) -> dict[bytes, str]:
+        """Every indexed chunk's sentences (``model.sentences`` of its text, as the answer cuts a hit) by their
+        cache key, in chunk order."""
+        keyed: dict[bytes, str] = {}
+        if model.sentences is None:
+            return keyed
+        for (text,) in self.store.conn().execute("SELECT text FROM chunks ORDER BY id"):
+            for sentence in model.sentences(text):
+                keyed.setdefault(text_hash(model.model_id, "\x01sentence", sentence), sentence)
+        return keyed
+
+    def run_sentences(self, model: SemanticModel, cancel: threading.Event | None = None) -> Iterator[EmbedProgress]:
+        """Embed the sentences of every chunk that the sentence cache lacks (after :meth:`run`), so the first
+        question about a passage finds them; yields progress (``stage="sentences"``) after each committed
+        batch, resumes where a cancelled pass stopped, and drops cached sentences no chunk holds any more.
+        Skipped (``skipped=True``) past :data:`SENTENCE_PRECOMPUTE_LIMIT` sentences."""
+        embed = model.embed_sentences or model.embed_texts
+        if model.sentences is None or embed is None:
+            return
+        with self._run_lock:
+            keyed = self.sentence_keys(model)
+            total = len(keyed)
+            if total > SENTENCE_PRECOMPUTE_LIMIT:
+                log.info("sentence pass skipped: %d sentences (limit %d)", total, SENTENCE_PRECOMPUTE_LIMIT)
+                yield EmbedProgress(done=0, total=total, finished=True, stage="sentences", skipped=True)
+                return
+            conn = self.conn()
+            have = {bytes(r[0]) for r in conn.execute("SELECT hash FROM sentences WHERE model = ?", (model.model_id,))}
+            stale = [(model.model_id, h) for h in have - keyed.keys()]
+            if stale:  # sentences of changed or removed chunks
+                with conn:
+                    conn.executemany("DELETE FROM sentences WHERE model = ? AND hash = ?", stale)
+            todo = [(h, sentence) for h, sentence in keyed.items() if h not in have]
+            done = total - len(todo)
+            yield EmbedProgress(done=done, total=total, stage="sentences")
+            started = time.monotonic()
+            embedded = 0
+            for start in range(0, len(todo), SENTENCE_BATCH):
+                if cancel is not None and cancel.is_set():
+                    return
+                batch = todo[start : start + SENTENCE_BATCH]
+                vecs = _cut(embed([sentence for _h, sentence in batch]), model.dim, len(batch))
+                now = time.time()
+                rows = [(model.model_id, h, vecs[i].astype(np.float16).tobytes(), now)
+                        for i, (h, _sentence) in enumerate(batch)]
+                with conn:
+                    conn.executemany("INSERT OR REPLACE INTO sentences(model, hash, vec, used) VALUES (?, ?, ?, ?)",
+                                     rows)
+                embedded += len(batch)
+                done += len(batch)
+                rate = embedded / max(time.monotonic() - started, 1e-6)
+                yield EmbedProgress(done=done, total=total, embedded=embedded, rate=rate, stage="sentences")
+            rate = embedded / max(time.monotonic() - started, 1e-6) if embedded else 0.0
+            yield EmbedProgress(done=done, total=total, embedded=embedded, finished=True, rate=rate, stage="sentences")
 
     def _collect(self, model_id: str, live: set[bytes]) -> None:
         """Drop vectors of other models and of texts that are no longer indexed."""

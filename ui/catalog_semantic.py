@@ -18,6 +18,8 @@ CATALOG: dict[str, str] = {
     "意味検索: {model} — {done} / {total} 区切り。言い換えた質問でも規程の該当箇所を探します。":
         "Semantic search: {model} — {done} / {total} chunks. Questions in other words find the rules too.",
     "意味検索: 使えません — {problem}": "Semantic search: unavailable — {problem}",
+    "回答を速くするため、文のベクトルを作成中です({done} / {total} 文)。":
+        " Preparing sentence vectors so answers come faster ({done} / {total} sentences).",
     "意味が近い": "Similar in meaning",
     "語句と意味": "Words and meaning",
     "語句": "Words",

@@ -213,6 +213,33 @@ def _embed(kbase: KnowledgeBase, progress: _Progress) -> None:
         rate = f", {last.rate:.1f} chunks/s" if last.embedded else ""
         print(f"  意味検索 semantic: {last.done}/{last.total} chunks "
               f"({last.embedded} embedded in {time.monotonic() - started:.1f} s{rate})")
+    _embed_sentences(kbase, progress)
+
+
+def _embed_sentences(kbase: KnowledgeBase, progress: _Progress) -> None:
+    """The sentences of every chunk, after the chunks, so a first question about a passage need not embed
+    them; Ctrl+C stops it, the next run resumes, and answers embed what is missing meanwhile."""
+    started = time.monotonic()
+    last = None
+    try:
+        for step in kbase.embed_sentences():
+            last = step
+            if not step.skipped:
+                progress.show(f"文ベクトル / sentence vectors {step.done}/{step.total} ({step.rate:.1f} /s)",
+                              force=step.finished)
+    except KeyboardInterrupt:
+        progress.end()
+        print("文ベクトルの作成を中断しました（次回続きから） / sentence vectors interrupted (resumes next run)")
+        return
+    progress.end()
+    if last is None:
+        return
+    if last.skipped:
+        print(f"  文ベクトル sentences: {last.total} 文は多すぎるため事前作成を省略（質問時に作成） / "
+              f"{last.total} sentences: too many to embed ahead, embedded when questions need them")
+    else:
+        print(f"  文ベクトル sentences: {last.done}/{last.total} "
+              f"({last.embedded} embedded in {time.monotonic() - started:.1f} s)")
 
 
 def _print_failures(failures: list[Any]) -> None:
@@ -322,6 +349,8 @@ def _watch(args: argparse.Namespace, ctx: Context, kbase: KnowledgeBase) -> int:
         for path in paths:
             print(f"更新 / updated: {path}", flush=True)
         for _step in kbase.embed():  # the changed chunks' vectors, on the watcher's thread
+            pass
+        for _step in kbase.embed_sentences():  # and their sentences'
             pass
 
     # Watch first, then catch up with what changed while nobody was watching: no change falls in between.

@@ -130,3 +130,29 @@ def test_watching_starts_after_indexing_and_reports_changes(
     qtbot.waitUntil(lambda: bool(indexed.kb.search("テレワーク手当")), timeout=10_000)
     page.teardown()
     indexed.stop_watch()
+
+
+def test_the_sentence_pass_shows_its_progress_in_both_languages(qtbot: Any, page: KnowledgePage,
+                                                                services: Services) -> None:
+    """After the chunks, the background pass embeds their sentences: the page says so, with a progress bar
+    on the sentences, and says nothing of it once done."""
+    from desktop.services import EmbeddingState
+
+    services.embedding = EmbeddingState(model="EmbeddingGemma", done=40, total=40, sentences_done=120,
+                                        sentences_total=300, sentences_running=True)
+    page._update_semantic()
+    assert "40 / 40 区切り" in page.semantic_label.text()
+    assert "文のベクトルを作成中です(120 / 300 文)" in page.semantic_label.text()
+    assert page.semantic_progress.isVisible()
+    assert (page.semantic_progress.maximum(), page.semantic_progress.value()) == (300, 120)
+    i18n.set_language("en")
+    try:
+        page._update_semantic()
+        assert "Preparing sentence vectors so answers come faster (120 / 300 sentences)." in page.semantic_label.text()
+    finally:
+        i18n.set_language("ja")
+    services.embedding = EmbeddingState(model="EmbeddingGemma", done=40, total=40, sentences_done=300,
+                                        sentences_total=300)
+    page._update_semantic()
+    assert "文のベクトル" not in page.semantic_label.text()
+    assert not page.semantic_progress.isVisible()

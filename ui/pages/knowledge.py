@@ -270,12 +270,20 @@ class KnowledgePage(QWidget):
                 done, total = int(sem.get("embedded", 0)), int(sem.get("total", 0))
             text = t("意味検索: {model} — {done} / {total} 区切り。言い換えた質問でも規程の該当箇所を探します。",
                      model=state.model, done=f"{done:,}", total=f"{total:,}")
+            if state.sentences_running and state.sentences_total:
+                text += t("回答を速くするため、文のベクトルを作成中です({done} / {total} 文)。",
+                          done=f"{state.sentences_done:,}", total=f"{state.sentences_total:,}")
         if self.semantic_label.text() != text:
             self.semantic_label.setText(text)
-        self.semantic_progress.setVisible(state.running and state.total > 0)
-        if state.running and state.total > 0:
+        chunks = state.running and state.total > 0
+        sentences = not state.running and state.sentences_running and state.sentences_total > 0
+        self.semantic_progress.setVisible(chunks or sentences)
+        if chunks:
             self.semantic_progress.setRange(0, state.total)
             self.semantic_progress.setValue(min(state.done, state.total))
+        elif sentences:
+            self.semantic_progress.setRange(0, state.sentences_total)
+            self.semantic_progress.setValue(min(state.sentences_done, state.sentences_total))
 
     def _show_error(self, exc: BaseException) -> None:
         QMessageBox.warning(self, t("ナレッジ"), describe(exc))
