@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -167,6 +168,10 @@ class TeamConnection:
     password_stored_in: str
 
 
+# The longest the background embedding pass waits for one answer to finish before it goes on anyway.
+ANSWER_WAIT_S = 300.0
+
+
 @dataclass(frozen=True)
 class EmbeddingState:
     """A snapshot of the semantic layer for the UI (replaced whole, so any thread may read it)."""
@@ -216,6 +221,10 @@ class Services:
         self._embed_thread: threading.Thread | None = None
         self._embed_again = False
         self._embed_cancel = threading.Event()
+        self._answers = 0  # questions being answered now (the background pass waits for them)
+        self._answers_lock = threading.Lock()
+        self._no_answers = threading.Event()
+        self._no_answers.set()
         self.attach_embedder()
 
     # -- context ---------------------------------------------------------------------------------
@@ -325,6 +334,34 @@ class Services:
             self._embed_thread = threading.Thread(target=self._embed_loop, name="embedding", daemon=True)
             self._embed_thread.start()
 
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Held while a question is answered: the background embedding pass waits between its batches, since
+        the two would share the machine's cores and the person at the desk comes first."""
+        with self._answers_lock:
+            self._answers += 1
+            self._no_answers.clear()
+        try:
+            yield
+        finally:
+            with self._answers_lock:
+                self._answers -= 1
+                if not self._answers:
+                    self._no_answers.set()
+
+    @property
+    def busy_answering(self) -> bool:
+        """A question is being answered now (:meth:`answering` is held)."""
+        return not self._no_answers.is_set()
+
+    def _wait_for_answers(self) -> None:
+        """Between two batches of the embedding pass: wait while a question is being answered (at most
+        :data:`ANSWER_WAIT_S`, so a forgotten answer cannot stop embedding), or until the pass is cancelled."""
+        deadline = time.monotonic() + ANSWER_WAIT_S
+        while not self._no_answers.wait(0.1):
+            if self._embed_cancel.is_set() or time.monotonic() > deadline:
+                return
+
     def _embed_loop(self) -> None:
         while True:
             try:
@@ -333,12 +370,14 @@ class Services:
                         model=self.embedding.model, done=step.done, total=step.total, running=not step.finished,
                         rate=step.rate or self.embedding.rate,
                     )
+                    self._wait_for_answers()
                 chunks = self.embedding
                 for step in self.kb.embed_sentences(self._embed_cancel):
                     if self._embed_again:
                         break  # new chunks first; the sentence pass resumes after them
                     self.embedding = replace(chunks, sentences_done=step.done, sentences_total=step.total,
                                              sentences_running=not step.finished)
+                    self._wait_for_answers()
             except Exception as exc:  # a broken model file or a full disk: lexical search goes on
                 log.exception("embedding pass failed")
                 self.embedding = EmbeddingState(model=self.embedding.model, problem=str(exc))

@@ -162,3 +162,35 @@ def test_the_apps_background_loop_runs_the_sentence_pass_after_the_chunks(
         assert _sentence_rows(services.kb) == state.sentences_total
     finally:
         services.close()
+
+
+def test_the_background_pass_waits_while_a_question_is_answered(
+        embedder: Path, data_home: Path, tmp_path: Path) -> None:
+    """The embedding pass and an answer would share the two cores; the person at the desk comes first."""
+    from desktop.context import Context
+    from desktop.services import Services
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in RULES.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    ctx = Context.open(data_home)
+    ctx.settings.model.active = str(data_home / "none.gguf")
+    services = Services(ctx)
+    try:
+        for _ in services.kb.index(folders=[docs]):
+            pass
+        with services.answering():
+            assert services.busy_answering
+            services.start_embedding()
+            time.sleep(3.0)  # a batch takes well under this on 2 cores
+            status = services.kb.semantic_status() or {}
+            assert status.get("embedded") == 0 and status.get("total", 0) > 0  # waiting before its first batch
+        assert not services.busy_answering
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not (services.embedding.ready and services.embedding.sentences_total
+                                                   and not services.embedding.sentences_running):
+            time.sleep(0.2)
+        assert services.embedding.ready and services.embedding.sentences_done == services.embedding.sentences_total
+    finally:
+        services.close()

@@ -245,3 +245,24 @@ def test_an_answer_the_model_doubted_asks_staff_to_check_the_passages(qtbot: Any
     page._on_answer_event(("result", {"text": "", "sources": [], "cited": [], "grounded": False,
                                       "extractive": False, "doubtful": True, "model": None}))
     assert caution not in page.answer_view.toPlainText()  # "not found" needs no caution
+
+
+def test_an_answer_holds_the_background_embedding_back_while_it_runs(
+    qtbot: Any, page: AnswerPage, indexed: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the page's answer runs on its pool thread, Services.answering is held (the embedding pass waits
+    between batches); it is released when the answer is done."""
+    seen: list[bool] = []
+    real_ask = indexed.answerer.ask
+
+    def ask(*args: Any, **kwargs: Any) -> Any:
+        seen.append(indexed.busy_answering)
+        yield from real_ask(*args, **kwargs)
+
+    monkeypatch.setattr(indexed.answerer, "ask", ask)
+    assert not indexed.busy_answering
+    page.search_box.setText("慶弔休暇は何日もらえますか")
+    with qtbot.waitSignal(page.answerFinished, timeout=30_000):
+        page.ask()
+    assert seen == [True]
+    qtbot.waitUntil(lambda: not indexed.busy_answering, timeout=5_000)

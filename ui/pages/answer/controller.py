@@ -188,7 +188,7 @@ class AnswerPage(AnswerView):
         answerer = self.services.answerer
 
         def factory(cancel: threading.Event) -> Iterator[tuple[str, Any]]:
-            return answer_events(answerer, question, cancel)
+            return answer_events(answerer, question, cancel, self.services.answering)
 
         self._answer_job = workers().stream(
             "answer", factory, self._on_answer_event, done=self._on_answer_done, failure=self._on_answer_failed,

@@ -7,8 +7,10 @@ page's ``(kind, value)`` events; the page applies them on the UI thread.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,8 +52,15 @@ def source_ref(source: Source) -> SourceRef:
                      text=source.text)
 
 
-def answer_events(answerer: Answerer, question: str, cancel: threading.Event) -> Iterator[tuple[str, Any]]:
-    """Adapt :meth:`Answerer.ask` to the page's events (runs on a pool thread, touches no widget)."""
+def answer_events(answerer: Answerer, question: str, cancel: threading.Event,
+                  busy: Callable[[], AbstractContextManager[None]] | None = None) -> Iterator[tuple[str, Any]]:
+    """Adapt :meth:`Answerer.ask` to the page's events (runs on a pool thread, touches no widget); ``busy``
+    (``Services.answering``) is held meanwhile, so the background embedding pass waits."""
+    with busy() if busy is not None else contextlib.nullcontext():
+        yield from _events(answerer, question, cancel)
+
+
+def _events(answerer: Answerer, question: str, cancel: threading.Event) -> Iterator[tuple[str, Any]]:
     for event in answerer.ask(question, cancel=cancel):
         if isinstance(event, PassagesFound):
             yield "sources", [source_ref(s) for s in event.sources]
