@@ -350,3 +350,30 @@ def test_jsquad_file_when_present() -> None:
     assert len(paragraphs) >= 200
     for p in paragraphs:
         assert p.title and p.context and " [SEP] " not in p.context and p.questions, p.title
+
+
+def test_embedder_variants_compare_at_equal_not_found() -> None:
+    """The variants' table: each set's threshold admits 0, 1, 2, 3 of its out-of-scope questions, and a question
+    asked of both knowledge bases counts its better one."""
+    spec = importlib.util.spec_from_file_location("bench_variants", REPO_ROOT / "benchmarks" / "embedder_variants.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def row(set_name: str, oos: bool, *per: tuple[int | None, float, bool]) -> dict:
+        return {"set": set_name, "id": "x", "out_of_scope": oos,
+                "per": [{"kb": "demo", "rank": r, "score": s, "right": ok} for r, s, ok in per]}
+
+    rows = []
+    for set_name in ("everyday", "held-out"):
+        rows += [row(set_name, False, (1, 0.70, True)), row(set_name, False, (3, 0.58, False), (1, 0.62, True)),
+                 row(set_name, False, (None, 0.50, False)), row(set_name, False, (2, 0.56, True)),
+                 row(set_name, True, (None, 0.60, False)), row(set_name, True, (None, 0.55, False)),
+                 row(set_name, True, (None, 0.52, False)), row(set_name, True, (None, 0.40, False))]
+    lines = module.summarise(rows)
+    everyday = next(line for line in lines if line.startswith("| everyday"))
+    cells = [c.strip() for c in everyday.strip("|").split("|")]
+    assert cells[1:4] == ["0.500", "0.750", "0.750"]  # found@1 2/4, found@5 3/4; AUC 12/16
+    assert cells[4].startswith("0.500 / 0.500")  # above 0.60: the 0.70 and 0.62 questions, both right
+    assert cells[5].startswith("0.750 / 0.750")  # above 0.55: + the 0.56 one
+    assert cells[7].startswith("1.000 / 0.750")  # above 0.40: the 0.50 question too, not right
