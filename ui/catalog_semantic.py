@@ -19,7 +19,7 @@ CATALOG: dict[str, str] = {
         "Semantic search: {model} — {done} / {total} chunks. Questions in other words find the rules too.",
     "意味検索: 使えません — {problem}": "Semantic search: unavailable — {problem}",
     "回答を速くするため、文のベクトルを作成中です({done} / {total} 文)。":
-        " Preparing sentence vectors so answers come faster ({done} / {total} sentences).",
+        "Preparing sentence vectors so answers come faster ({done} / {total} sentences).",
     "意味が近い": "Similar in meaning",
     "語句と意味": "Words and meaning",
     "語句": "Words",

@@ -271,7 +271,7 @@ class KnowledgePage(QWidget):
             text = t("意味検索: {model} — {done} / {total} 区切り。言い換えた質問でも規程の該当箇所を探します。",
                      model=state.model, done=f"{done:,}", total=f"{total:,}")
             if state.sentences_running and state.sentences_total:
-                text += t("回答を速くするため、文のベクトルを作成中です({done} / {total} 文)。",
+                text += "\n" + t("回答を速くするため、文のベクトルを作成中です({done} / {total} 文)。",
                           done=f"{state.sentences_done:,}", total=f"{state.sentences_total:,}")
         if self.semantic_label.text() != text:
             self.semantic_label.setText(text)
