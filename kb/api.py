@@ -203,22 +203,22 @@ class KnowledgeBase:
 
     def embed(self, cancel: threading.Event | None = None) -> Iterator[EmbedProgress]:
         """Give every chunk a vector of the current model (a no-op without one); resumable, incremental."""
-        model = self.semantic
-        if model is None:
-            return
-        try:
-            yield from self.vectors.run(model, cancel)
-        except sqlite3.Error as exc:
-            raise _write_error(self.vectors.path, exc) from exc
+        return self._vector_pass(self.vectors.run, cancel)
 
     def embed_sentences(self, cancel: threading.Event | None = None) -> Iterator[EmbedProgress]:
         """After :meth:`embed`: every chunk's sentences get their vectors too, so the first question about a
         passage ranks its sentences at once (a no-op without a model or its sentence splitter)."""
+        return self._vector_pass(self.vectors.run_sentences, cancel)
+
+    def _vector_pass(
+        self, run: Callable[[SemanticModel, threading.Event | None], Iterator[EmbedProgress]],
+        cancel: threading.Event | None,
+    ) -> Iterator[EmbedProgress]:
         model = self.semantic
         if model is None:
             return
         try:
-            yield from self.vectors.run_sentences(model, cancel)
+            yield from run(model, cancel)
         except sqlite3.Error as exc:
             raise _write_error(self.vectors.path, exc) from exc
 

@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -103,3 +104,33 @@ def embedder(monkeypatch: pytest.MonkeyPatch) -> Path:
         pytest.fail(f"embedding model missing: {EMBEDDER} — run `make test` (it fetches it)")
     monkeypatch.setenv("SOUMU_DESK_EMBEDDER", str(EMBEDDER))
     return EMBEDDER
+
+
+def counting_texts(model: Any, model_id: str | None = None) -> tuple[Any, list[int]]:
+    """``model`` (a real ``kb.SemanticModel``) with the number of texts its question-time ``embed_texts`` is
+    given recorded; optionally under another model id (a vector space of its own)."""
+    import dataclasses
+
+    assert model is not None and model.embed_texts is not None
+    calls: list[int] = []
+    real = model.embed_texts
+
+    def embed_texts(texts: Any) -> Any:
+        calls.append(len(texts))
+        return real(texts)
+
+    return dataclasses.replace(model, embed_texts=embed_texts, model_id=model_id or model.model_id), calls
+
+
+def services_over(data_home: Path, docs: Path) -> Any:
+    """Real Services over ``data_home`` with no chat model, ``docs`` indexed (the embedder as the environment
+    says: the ``embedder`` fixture turns it on). The caller closes it."""
+    from desktop.context import Context
+    from desktop.services import Services
+
+    ctx = Context.open(data_home)
+    ctx.settings.model.active = str(data_home / "none.gguf")
+    services = Services(ctx)
+    for _ in services.kb.index(folders=[docs]):
+        pass
+    return services

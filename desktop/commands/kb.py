@@ -193,53 +193,39 @@ def _index(args: argparse.Namespace, ctx: Context, kbase: KnowledgeBase) -> int:
 
 
 def _embed(kbase: KnowledgeBase, progress: _Progress) -> None:
-    """The semantic vectors of new and changed chunks, in the foreground (``--embed``; the app does this in
-    the background); Ctrl+C stops it and the next run resumes."""
+    """The semantic vectors of new and changed chunks, then of every chunk's sentences (so a first question
+    about a passage need not embed them), in the foreground (``--embed``; the app does this in the background);
+    Ctrl+C stops it and the next run resumes."""
     if kbase.semantic is None:
         return
-    started = time.monotonic()
-    last = None
-    try:
-        for step in kbase.embed():
-            last = step
-            progress.show(f"意味ベクトル / embedding {step.done}/{step.total} ({step.rate:.1f} chunks/s)",
-                          force=step.finished)
-    except KeyboardInterrupt:
+    for run, unit, label, stopped in (
+        (kbase.embed, "chunks", "意味ベクトル / embedding",
+         "意味ベクトルの作成を中断しました（次回続きから） / embedding interrupted (resumes next run)"),
+        (kbase.embed_sentences, "sentences", "文ベクトル / sentence vectors",
+         "文ベクトルの作成を中断しました（次回続きから） / sentence vectors interrupted (resumes next run)"),
+    ):
+        started = time.monotonic()
+        last = None
+        try:
+            for step in run():
+                last = step
+                if not step.skipped:
+                    progress.show(f"{label} {step.done}/{step.total} ({step.rate:.1f} {unit}/s)", force=step.finished)
+        except KeyboardInterrupt:
+            progress.end()
+            print(stopped)
+            return
         progress.end()
-        print("意味ベクトルの作成を中断しました（次回続きから） / embedding interrupted (resumes next run)")
-        return
-    progress.end()
-    if last is not None:
-        rate = f", {last.rate:.1f} chunks/s" if last.embedded else ""
-        print(f"  意味検索 semantic: {last.done}/{last.total} chunks "
+        if last is None:
+            continue
+        if last.skipped:
+            print(f"  文ベクトル sentences: {last.total} 文は多すぎるため事前作成を省略（質問時に作成） / "
+                  f"{last.total} sentences: too many to embed ahead, embedded when questions need them")
+            continue
+        rate = f", {last.rate:.1f} {unit}/s" if last.embedded else ""
+        head = "意味検索 semantic" if unit == "chunks" else "文ベクトル sentences"
+        print(f"  {head}: {last.done}/{last.total} {unit} "
               f"({last.embedded} embedded in {time.monotonic() - started:.1f} s{rate})")
-    _embed_sentences(kbase, progress)
-
-
-def _embed_sentences(kbase: KnowledgeBase, progress: _Progress) -> None:
-    """The sentences of every chunk, after the chunks, so a first question about a passage need not embed
-    them; Ctrl+C stops it, the next run resumes, and answers embed what is missing meanwhile."""
-    started = time.monotonic()
-    last = None
-    try:
-        for step in kbase.embed_sentences():
-            last = step
-            if not step.skipped:
-                progress.show(f"文ベクトル / sentence vectors {step.done}/{step.total} ({step.rate:.1f} /s)",
-                              force=step.finished)
-    except KeyboardInterrupt:
-        progress.end()
-        print("文ベクトルの作成を中断しました（次回続きから） / sentence vectors interrupted (resumes next run)")
-        return
-    progress.end()
-    if last is None:
-        return
-    if last.skipped:
-        print(f"  文ベクトル sentences: {last.total} 文は多すぎるため事前作成を省略（質問時に作成） / "
-              f"{last.total} sentences: too many to embed ahead, embedded when questions need them")
-    else:
-        print(f"  文ベクトル sentences: {last.done}/{last.total} "
-              f"({last.embedded} embedded in {time.monotonic() - started:.1f} s)")
 
 
 def _print_failures(failures: list[Any]) -> None:

@@ -150,18 +150,9 @@ def test_a_rule_that_announces_a_list_is_answered_with_the_list(tmp_path_factory
 
 def _counting(kbase: KnowledgeBase, model_id: str | None = None) -> tuple[object, list[int]]:
     """The knowledge base's real embedding model, with the number of texts its ``embed_texts`` is given."""
-    import dataclasses
+    from tests.conftest import counting_texts
 
-    model = kbase.semantic
-    assert model is not None and model.embed_texts is not None
-    calls: list[int] = []
-    real = model.embed_texts
-
-    def embed_texts(texts):
-        calls.append(len(texts))
-        return real(texts)
-
-    return dataclasses.replace(model, embed_texts=embed_texts, model_id=model_id or model.model_id), calls
+    return counting_texts(kbase.semantic, model_id)
 
 
 def test_sentence_vectors_are_embedded_once_and_kept(semantic_demo: KnowledgeBase) -> None:

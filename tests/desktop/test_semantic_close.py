@@ -24,18 +24,13 @@ def test_close_semantic_frees_both_contexts_and_a_later_use_reloads(embedder: Pa
 def test_services_close_frees_the_embedders(embedder: Path, data_home: Path, tmp_path: Path) -> None:
     """After Services.close() no llama.cpp context of the semantic layer is left for the garbage collector
     to free during interpreter shutdown (where ``Llama.__del__`` printed noise or crashed)."""
-    from desktop.context import Context
-    from desktop.services import Services
+    from tests.conftest import services_over
 
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "規程.md").write_text("# 慶弔休暇\n父母が亡くなったときは5日の休暇を取得できる。\n", encoding="utf-8")
-    ctx = Context.open(data_home)
-    ctx.settings.model.active = str(data_home / "none.gguf")
-    services = Services(ctx)
+    services = services_over(data_home, docs)
     try:
-        for _ in services.kb.index(folders=[docs]):
-            pass
         for _ in services.kb.embed():
             pass
         assert services.kb.search("親が亡くなった", k=1, mode="hybrid")

@@ -5,7 +5,7 @@ limit, and the app's background loop runs it after the chunks."""
 
 from __future__ import annotations
 
-import dataclasses
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -15,9 +15,11 @@ import pytest
 
 from desktop.answering import Answerer, PassagesFound, passage_sentences
 from desktop.semantic import close_semantic, semantic_model
+from desktop.services import Services
 from desktop.settings import Settings
 from kb import KnowledgeBase
 from kb import semantic as kb_semantic
+from tests.conftest import counting_texts, services_over
 
 RULES = {
     "慶弔休暇規程.md": "# 慶弔休暇規程\n\n## 第3条（休暇日数）\n\n| 事由 | 日数 |\n|---|---|\n| 本人の結婚 | 5日 |\n"
@@ -30,25 +32,21 @@ RULES = {
 
 def _counting(kbase: KnowledgeBase) -> list[int]:
     """Count the texts the question-time embedder (``embed_texts``) is given from now on."""
-    model = kbase.semantic
-    assert model is not None and model.embed_texts is not None
-    calls: list[int] = []
-    real = model.embed_texts
-
-    def embed_texts(texts):
-        calls.append(len(texts))
-        return real(texts)
-
-    kbase.set_semantic(dataclasses.replace(model, embed_texts=embed_texts))
+    model, calls = counting_texts(kbase.semantic)
+    kbase.set_semantic(model)
     return calls
+
+
+def _write_rules(folder: Path) -> Path:
+    folder.mkdir()
+    for name, text in RULES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
 
 
 @pytest.fixture
 def rules_kb(tmp_path: Path, embedder: Path) -> Iterator[tuple[KnowledgeBase, Path]]:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for name, text in RULES.items():
-        (docs / name).write_text(text, encoding="utf-8")
+    docs = _write_rules(tmp_path / "docs")
     kbase = KnowledgeBase(tmp_path / "kb")
     for _ in kbase.index([docs]):
         pass
@@ -134,63 +132,57 @@ def test_past_the_limit_the_pass_is_skipped_and_questions_embed_as_before(
     assert calls and sum(calls) > 0  # the sentences are embedded when the question needs them
 
 
-def test_the_apps_background_loop_runs_the_sentence_pass_after_the_chunks(
-        embedder: Path, data_home: Path, tmp_path: Path) -> None:
-    from desktop.context import Context
-    from desktop.services import Services
+@pytest.fixture
+def rules_services(embedder: Path, data_home: Path, tmp_path: Path) -> Iterator[Services]:
+    services = services_over(data_home, _write_rules(tmp_path / "docs"))
+    yield services
+    services.close()
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for name, text in RULES.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    ctx = Context.open(data_home)
-    ctx.settings.model.active = str(data_home / "none.gguf")
-    services = Services(ctx)
-    try:
-        for _ in services.kb.index(folders=[docs]):
-            pass
-        services.start_embedding()
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            state = services.embedding
-            if state.ready and state.sentences_total and not state.sentences_running and not state.running:
-                break
-            time.sleep(0.2)
+
+def _wait_for_both_passes(services: Services) -> None:
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
         state = services.embedding
-        assert state.ready and state.sentences_total > 5
-        assert state.sentences_done == state.sentences_total and not state.sentences_running
-        assert _sentence_rows(services.kb) == state.sentences_total
-    finally:
-        services.close()
+        if state.ready and state.sentences_total and not state.sentences_running and not state.running:
+            return
+        time.sleep(0.2)
 
 
-def test_the_background_pass_waits_while_a_question_is_answered(
-        embedder: Path, data_home: Path, tmp_path: Path) -> None:
+def test_the_apps_background_loop_runs_the_sentence_pass_after_the_chunks(rules_services: Services) -> None:
+    rules_services.start_embedding()
+    _wait_for_both_passes(rules_services)
+    state = rules_services.embedding
+    assert state.ready and state.sentences_total > 5
+    assert state.sentences_done == state.sentences_total and not state.sentences_running
+    assert _sentence_rows(rules_services.kb) == state.sentences_total
+
+
+def test_the_background_pass_waits_while_a_question_is_answered(rules_services: Services) -> None:
     """The embedding pass and an answer would share the two cores; the person at the desk comes first."""
-    from desktop.context import Context
-    from desktop.services import Services
+    with rules_services.answering():
+        assert rules_services.busy_answering
+        rules_services.start_embedding()
+        time.sleep(3.0)  # a batch takes well under this on 2 cores
+        status = rules_services.kb.semantic_status() or {}
+        assert status.get("embedded") == 0 and status.get("total", 0) > 0  # waiting before its first batch
+    assert not rules_services.busy_answering
+    _wait_for_both_passes(rules_services)
+    state = rules_services.embedding
+    assert state.ready and state.sentences_done == state.sentences_total > 5
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for name, text in RULES.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    ctx = Context.open(data_home)
-    ctx.settings.model.active = str(data_home / "none.gguf")
-    services = Services(ctx)
-    try:
-        for _ in services.kb.index(folders=[docs]):
-            pass
-        with services.answering():
-            assert services.busy_answering
-            services.start_embedding()
-            time.sleep(3.0)  # a batch takes well under this on 2 cores
-            status = services.kb.semantic_status() or {}
-            assert status.get("embedded") == 0 and status.get("total", 0) > 0  # waiting before its first batch
-        assert not services.busy_answering
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and not (services.embedding.ready and services.embedding.sentences_total
-                                                   and not services.embedding.sentences_running):
-            time.sleep(0.2)
-        assert services.embedding.ready and services.embedding.sentences_done == services.embedding.sentences_total
-    finally:
-        services.close()
+
+def test_kb_index_embed_makes_the_chunk_and_sentence_vectors_and_says_so(
+        embedder: Path, data_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from desktop.cli import main
+
+    docs = _write_rules(tmp_path / "docs")
+    assert main(["kb", "index", "--embed", str(docs)]) == 0
+    out = capsys.readouterr().out
+    chunks = re.search(r"意味検索 semantic: (\d+)/(\d+) chunks \((\d+) embedded", out)
+    sentences = re.search(r"文ベクトル sentences: (\d+)/(\d+) sentences \((\d+) embedded", out)
+    assert chunks and sentences, out
+    assert chunks[1] == chunks[2] == chunks[3] and int(chunks[1]) > 0
+    assert sentences[1] == sentences[2] == sentences[3] and int(sentences[1]) > 5
+    assert main(["kb", "index", "--embed"]) == 0  # nothing changed: nothing embedded
+    out = capsys.readouterr().out
+    assert re.search(r"chunks \(0 embedded", out) and re.search(r"sentences \(0 embedded", out), out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent
@@ -22,3 +24,15 @@ def dispose(*widgets: Any) -> None:
             teardown()
         widget.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@contextlib.contextmanager
+def english() -> Iterator[None]:
+    """The UI in English for the block, Japanese again after it (whatever happens inside)."""
+    from ui import i18n
+
+    i18n.set_language("en")
+    try:
+        yield
+    finally:
+        i18n.set_language("ja")

@@ -12,6 +12,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from desktop.services import Services
+from tests.ui.helpers import english
 from ui.pages.answer import AnswerPage, ResultCard, answer_html
 
 
@@ -222,14 +223,9 @@ def test_an_answer_whose_draft_was_replaced_says_so(qtbot: Any, page: AnswerPage
                                       "extractive": True, "doubtful": False, "replaced": True, "model": None}))
     shown = page.answer_view.toPlainText()
     assert "AIモデルの下書きが資料の記載と合わなかった" in shown and no_model not in shown
-    from ui import i18n
-
-    i18n.set_language("en")
-    try:
+    with english():
         page._render_answer()
         assert "The AI model's draft did not match" in page.answer_view.toPlainText()
-    finally:
-        i18n.set_language("ja")
 
 
 def test_an_answer_the_model_doubted_asks_staff_to_check_the_passages(qtbot: Any, page: AnswerPage) -> None:

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.services import Services
+from tests.ui.helpers import english
 from ui import i18n
 from ui.pages.knowledge import KnowledgePage
 
@@ -145,12 +146,9 @@ def test_the_sentence_pass_shows_its_progress_in_both_languages(qtbot: Any, page
     assert "文のベクトルを作成中です(120 / 300 文)" in page.semantic_label.text()
     assert page.semantic_progress.isVisible()
     assert (page.semantic_progress.maximum(), page.semantic_progress.value()) == (300, 120)
-    i18n.set_language("en")
-    try:
+    with english():
         page._update_semantic()
         assert "Preparing sentence vectors so answers come faster (120 / 300 sentences)." in page.semantic_label.text()
-    finally:
-        i18n.set_language("ja")
     services.embedding = EmbeddingState(model="EmbeddingGemma", done=40, total=40, sentences_done=300,
                                         sentences_total=300)
     page._update_semantic()
