@@ -16,10 +16,12 @@ window that is being torn down.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
@@ -27,6 +29,22 @@ from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QT
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Hold = Callable[[], AbstractContextManager[Any]]
+
+
+def holding(hold: Hold | None, items: Iterable[T]) -> Iterator[T]:
+    """``items`` produced with ``hold()`` held (``Services.answering``: while the local model works for the
+    person at the desk, the background embedding pass waits); released when they end or the stream is closed."""
+    with hold() if hold is not None else contextlib.nullcontext():
+        yield from items
+
+
+def held(hold: Hold | None, fn: Callable[[], T]) -> Callable[[], T]:
+    """``fn`` to run with ``hold()`` held (see :func:`holding`)."""
+    def run() -> T:
+        with hold() if hold is not None else contextlib.nullcontext():
+            return fn()
+    return run
 
 class Job(QObject):
     """One background job.

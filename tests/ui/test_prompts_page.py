@@ -323,3 +323,31 @@ def test_unsaved_edits_are_not_lost_when_switching(qtbot: Any, page: PromptsPage
     assert box is not None
     next(b for b in box.buttons() if b.text() == "キャンセル").click()
     assert page.title_edit.text() == "書きかけ" and page.tabs.currentIndex() == 1
+
+
+def test_a_run_holds_the_background_embedding_back(
+    qtbot: Any, page: PromptsPage, services: Services, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the local model writes for the person at the desk, Services.answering is held (the embedding pass
+    waits between batches); released when the run ends."""
+    services.reload_model(tiny_model)
+    assert services.runtime.wait_until_loaded(120), services.runtime.error
+    services.logbook.prompts.add(Prompt(title="Short reply", text="Answer in one short sentence: {入力}"))
+    load(qtbot, page)
+    page.refresh_model_state()
+    page.max_tokens = 8
+    seen: list[bool] = []
+    real_chat = services.runtime.chat
+
+    def chat(*args: Any, **kwargs: Any) -> Any:
+        stream = real_chat(*args, **kwargs)
+        for piece in stream:
+            seen.append(services.busy_answering)
+            yield piece
+
+    monkeypatch.setattr(services.runtime, "chat", chat)
+    page.input_box.setPlainText("What colour is the sky?")
+    with qtbot.waitSignal(page.runFinished, timeout=120_000):
+        page.run_ai()
+    assert seen and all(seen)
+    qtbot.waitUntil(lambda: not services.busy_answering, timeout=5_000)

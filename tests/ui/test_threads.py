@@ -134,3 +134,47 @@ def test_shutdown_cancels_and_joins(qtbot) -> None:
     assert not job.running
     with pytest.raises(RuntimeError):
         w.run("after", lambda: 1)
+
+
+def test_a_held_stream_holds_while_it_runs_and_lets_go_when_cancelled(qtbot, pool: Workers) -> None:
+    """``holding``: Services.answering is held from the stream's first item to its end — also when the stream
+    is cancelled midway — so the background embedding pass waits exactly that long."""
+    import contextlib
+
+    from ui.workers import held, holding
+
+    log: list[str] = []
+
+    @contextlib.contextmanager
+    def hold() -> Iterator[None]:
+        log.append("enter")
+        try:
+            yield
+        finally:
+            log.append("exit")
+
+    def endless(cancel: threading.Event) -> Iterator[int]:
+        i = 0
+        while True:
+            yield i
+            i += 1
+            cancel.wait(0.01)
+
+    gate = threading.Event()
+    items: list[int] = []
+
+    def factory(cancel: threading.Event) -> Iterator[int]:
+        return holding(hold, endless(cancel))
+
+    job = pool.stream("held", factory, lambda i: (items.append(i), gate.set()))
+    qtbot.waitUntil(lambda: len(items) > 2, timeout=5000)
+    assert log == ["enter"]
+    job.cancel()
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        pass
+    qtbot.waitUntil(lambda: log == ["enter", "exit"], timeout=5000)
+    log.clear()
+    assert list(holding(hold, iter([1, 2]))) == [1, 2] and log == ["enter", "exit"]
+    log.clear()
+    assert held(hold, lambda: log.append("run") or 7)() == 7 and log == ["enter", "run", "exit"]
+    assert held(None, lambda: 8)() == 8 and list(holding(None, iter([3]))) == [3]

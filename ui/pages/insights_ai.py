@@ -43,7 +43,7 @@ from ui import catalog_insights_ai, i18n  # noqa: F401 — registers the English
 from ui.i18n import t
 from ui.models.rows import RowsModel
 from ui.pages import card, muted, section_title
-from ui.workers import run_in_turns, workers
+from ui.workers import held, run_in_turns, workers
 
 log = logging.getLogger(__name__)
 
@@ -526,7 +526,8 @@ class LogbookReading(QWidget):
             self.status.setText("")
             self._fill_narrative(narrative, edited=False)
 
-        self._job = workers().run("narrative", op, success=ok, failure=self._failed, owner=self)
+        hold = getattr(self.services, "answering", None)
+        self._job = workers().run("narrative", held(hold, op), success=ok, failure=self._failed, owner=self)
 
     def narrative_for_report(self, month: str) -> Any:
         """The narrative the monthly report should print: the edited text when it is this month's, else None
@@ -551,7 +552,8 @@ class LogbookReading(QWidget):
         fiscal = self.services.settings.logbook.fiscal_start()
         analysis = self.analysis
         self.ask_button.setEnabled(False)
-        workers().run("logbook-ask", lambda: analysis.ask(question, fiscal_start=fiscal),
+        workers().run("logbook-ask", held(getattr(self.services, "answering", None),
+                                          lambda: analysis.ask(question, fiscal_start=fiscal)),
                       success=self._answered, failure=self._ask_failed, owner=self)
 
     def _ask_failed(self, exc: BaseException) -> None:

@@ -7,15 +7,14 @@ page's ``(kind, value)`` events; the page applies them on the UI thread.
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from desktop.answering import AnswerDone, Answerer, AnswerToken, PassagesFound, Source
 from ui.viewer import SourceRef
+from ui.workers import Hold, holding
 
 
 @dataclass
@@ -53,11 +52,10 @@ def source_ref(source: Source) -> SourceRef:
 
 
 def answer_events(answerer: Answerer, question: str, cancel: threading.Event,
-                  busy: Callable[[], AbstractContextManager[None]] | None = None) -> Iterator[tuple[str, Any]]:
+                  busy: Hold | None = None) -> Iterator[tuple[str, Any]]:
     """Adapt :meth:`Answerer.ask` to the page's events (runs on a pool thread, touches no widget); ``busy``
     (``Services.answering``) is held meanwhile, so the background embedding pass waits."""
-    with busy() if busy is not None else contextlib.nullcontext():
-        yield from _events(answerer, question, cancel)
+    return holding(busy, _events(answerer, question, cancel))
 
 
 def _events(answerer: Answerer, question: str, cancel: threading.Event) -> Iterator[tuple[str, Any]]:

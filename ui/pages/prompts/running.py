@@ -23,7 +23,7 @@ from desktop.logbook import Prompt
 from ui.i18n import language, t
 from ui.pages.prompts.library import PLACEHOLDER, RunState, meta_text
 from ui.pages.prompts.view import PromptsView
-from ui.workers import Job, workers
+from ui.workers import Job, holding, workers
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,10 @@ class RunActions(PromptsView):
         max_tokens = self.max_tokens or int(self.services.settings.model.max_tokens)
         messages = prompt_share.chat_messages(filled)
 
+        hold = getattr(self.services, "answering", None)
+
         def factory(cancel: threading.Event) -> Iterator[str]:
-            return iter(runtime.chat(messages, max_tokens=max_tokens, cancel=cancel))
+            return holding(hold, runtime.chat(messages, max_tokens=max_tokens, cancel=cancel))
 
         self._run_job = workers().stream(
             "prompt-run", factory,
