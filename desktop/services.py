@@ -372,12 +372,16 @@ class Services:
                     )
                     self._wait_for_answers()
                 chunks = self.embedding
-                for step in self.kb.embed_sentences(self._embed_cancel):
-                    if self._embed_again:
-                        break  # new chunks first; the sentence pass resumes after them
-                    self.embedding = replace(chunks, sentences_done=step.done, sentences_total=step.total,
-                                             sentences_running=not step.finished)
-                    self._wait_for_answers()
+                try:
+                    for step in self.kb.embed_sentences(self._embed_cancel):
+                        if self._embed_again:
+                            break  # new chunks first; the sentence pass resumes after them
+                        self.embedding = replace(chunks, sentences_done=step.done, sentences_total=step.total,
+                                                 sentences_running=not step.finished)
+                        self._wait_for_answers()
+                except Exception:  # a full disk, say: search is whole, and answers embed what they need
+                    log.exception("sentence pass failed")
+                    self.embedding = replace(self.embedding, sentences_running=False)
             except Exception as exc:  # a broken model file or a full disk: lexical search goes on
                 log.exception("embedding pass failed")
                 self.embedding = EmbeddingState(model=self.embedding.model, problem=str(exc))

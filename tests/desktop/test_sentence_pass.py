@@ -5,6 +5,7 @@ limit, and the app's background loop runs it after the chunks."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -186,3 +187,22 @@ def test_kb_index_embed_makes_the_chunk_and_sentence_vectors_and_says_so(
     assert main(["kb", "index", "--embed"]) == 0  # nothing changed: nothing embedded
     out = capsys.readouterr().out
     assert re.search(r"chunks \(0 embedded", out) and re.search(r"sentences \(0 embedded", out), out
+
+
+def test_a_failed_sentence_pass_leaves_semantic_search_whole(rules_services: Services) -> None:
+    """The sentence pass only saves time: when it fails, the layer is not reported broken, search and answers
+    go on, and questions embed their sentences as before."""
+    model = rules_services.kb.semantic
+    assert model is not None
+
+    def broken(_text: str) -> list[str]:
+        raise OSError(28, "No space left on device")
+
+    rules_services.kb.set_semantic(dataclasses.replace(model, sentences=broken))
+    rules_services.start_embedding()
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not (rules_services.embedding.ready and rules_services._embed_thread is None):
+        time.sleep(0.2)
+    state = rules_services.embedding
+    assert state.ready and state.problem is None and not state.sentences_running
+    assert _passages(rules_services.kb, "親が亡くなったら何日休める？").grounded
