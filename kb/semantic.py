@@ -109,6 +109,11 @@ def text_hash(model_id: str, title: str, body: str) -> bytes:
     return hashlib.blake2b(f"{model_id}\x00{title}\x00{body}".encode(), digest_size=16).digest()
 
 
+def sentence_key(model_id: str, sentence: str) -> bytes:
+    """The sentence cache's key: the question-time lookup and the sentence pass must agree on it."""
+    return text_hash(model_id, "\x01sentence", sentence)
+
+
 def _cut(vecs: np.ndarray, dim: int, rows: int | None = None) -> np.ndarray:
     """Keep the first ``dim`` values and re-normalise (Matryoshka); a no-op when nothing is cut. With ``rows``,
     the model must have returned that many vectors (one per text it was given)."""
@@ -238,7 +243,7 @@ class VectorIndex:
             return keyed
         for (text,) in self.store.conn().execute("SELECT text FROM chunks ORDER BY id"):
             for sentence in model.sentences(text):
-                keyed.setdefault(text_hash(model.model_id, "\x01sentence", sentence), sentence)
+                keyed.setdefault(sentence_key(model.model_id, sentence), sentence)
         return keyed
 
     def run_sentences(self, model: SemanticModel, cancel: threading.Event | None = None) -> Iterator[EmbedProgress]:
@@ -345,7 +350,7 @@ class VectorIndex:
         others embedded now (``model.embed_texts``) and cached. A cache that cannot be read or written (a
         locked or read-only file, a full disk) only costs the embedding."""
         assert model.embed_texts is not None
-        keys = [text_hash(model.model_id, "\x01sentence", t) for t in texts]
+        keys = [sentence_key(model.model_id, t) for t in texts]
         found = self._cached_sentences(model, keys)
         reused = list(found)
         missing: dict[bytes, str] = {}

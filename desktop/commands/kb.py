@@ -198,10 +198,10 @@ def _embed(kbase: KnowledgeBase, progress: _Progress) -> None:
     Ctrl+C stops it and the next run resumes."""
     if kbase.semantic is None:
         return
-    for run, unit, label, stopped in (
-        (kbase.embed, "chunks", "意味ベクトル / embedding",
+    for run, unit, label, head, stopped in (
+        (kbase.embed, "chunks", "意味ベクトル / embedding", "意味検索 semantic",
          "意味ベクトルの作成を中断しました（次回続きから） / embedding interrupted (resumes next run)"),
-        (kbase.embed_sentences, "sentences", "文ベクトル / sentence vectors",
+        (kbase.embed_sentences, "sentences", "文ベクトル / sentence vectors", "文ベクトル sentences",
          "文ベクトルの作成を中断しました（次回続きから） / sentence vectors interrupted (resumes next run)"),
     ):
         started = time.monotonic()
@@ -223,7 +223,6 @@ def _embed(kbase: KnowledgeBase, progress: _Progress) -> None:
                   f"{last.total} sentences: too many to embed ahead, embedded when questions need them")
             continue
         rate = f", {last.rate:.1f} {unit}/s" if last.embedded else ""
-        head = "意味検索 semantic" if unit == "chunks" else "文ベクトル sentences"
         print(f"  {head}: {last.done}/{last.total} {unit} "
               f"({last.embedded} embedded in {time.monotonic() - started:.1f} s{rate})")
 
